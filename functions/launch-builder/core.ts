@@ -1,0 +1,87 @@
+import { type BlockDeviceMapping, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import type { Ec2Send } from '../../lib/aws/clients.js';
+import { wrapUserData } from '../../lib/bootstrap/wrapper.js';
+import type { Recipe } from '../../lib/recipe/schema.js';
+import type { BakeContext, BaseImage, ResolvedRecipe } from '../../lib/state.js';
+import { TAG, lineageTags } from '../../lib/tags.js';
+
+export interface LaunchDeps {
+  ec2: Ec2Send;
+  instanceProfile: string;
+  securityGroupId?: string;
+  now: () => Date;
+}
+
+export interface LaunchInput {
+  recipe: ResolvedRecipe;
+  context: BakeContext;
+}
+
+/**
+ * Launches the builder with the wrapped user data. Secure defaults: IMDSv2 only, no public IP,
+ * encrypted volumes deleted with the instance, and shutdown means stop (the wrapper powers off).
+ */
+export async function launchBuilder({ recipe, context }: LaunchInput, deps: LaunchDeps) {
+  const { builder } = recipe;
+  const tags = lineageTags(
+    { bakeId: context.bakeId, recipe: context.recipeName, recipeHash: context.recipeHash, baseImageId: context.base.imageId },
+    { Name: `ami-bake builder ${context.recipeName} ${context.shortId}`, ...builder.tags, [TAG.role]: 'builder' },
+  );
+  const userData = wrapUserData({ platform: recipe.bootstrap.platform, script: recipe.bootstrap.script, bakeId: context.bakeId });
+  const groups = builder.securityGroupIds ?? (deps.securityGroupId ? [deps.securityGroupId] : undefined);
+  const profile = builder.instanceProfile ?? deps.instanceProfile;
+  const { Instances = [] } = await deps.ec2.send(
+    new RunInstancesCommand({
+      ImageId: context.base.imageId,
+      InstanceType: builder.instanceType as never,
+      MinCount: 1,
+      MaxCount: 1,
+      // Same token on a retried invocation: AWS returns the first launch instead of a second builder.
+      ClientToken: `ami-bake-${context.bakeId}`.slice(0, 64),
+      UserData: Buffer.from(userData, 'utf8').toString('base64'),
+      IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
+      InstanceInitiatedShutdownBehavior: 'stop',
+      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+      NetworkInterfaces: [
+        {
+          DeviceIndex: 0,
+          SubnetId: builder.subnetId,
+          Groups: groups,
+          AssociatePublicIpAddress: builder.associatePublicIp,
+          DeleteOnTermination: true,
+        },
+      ],
+      BlockDeviceMappings: blockDeviceMappings(builder.volumes, context.base),
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: tags },
+        { ResourceType: 'volume', Tags: tags },
+      ],
+    }),
+  );
+  const instanceId = Instances[0]?.InstanceId;
+  if (!instanceId) throw new Error('RunInstances returned no instance');
+  return { instanceId, region: context.buildRegion, at: deps.now().toISOString() };
+}
+
+export function blockDeviceMappings(
+  volumes: Recipe['builder']['volumes'],
+  base: Pick<BaseImage, 'rootDeviceName' | 'rootVolumeSizeGiB'>,
+): BlockDeviceMapping[] {
+  // The root size is always explicit: the base's size unless the recipe asks for more.
+  const root = { type: 'gp3' as const, encrypted: true, ...volumes.root, sizeGiB: volumes.root?.sizeGiB ?? base.rootVolumeSizeGiB };
+  const ebs = (v: typeof root & { snapshotId?: string }) => ({
+    VolumeSize: v.sizeGiB,
+    VolumeType: v.type,
+    Iops: v.iops,
+    Throughput: v.throughput,
+    Encrypted: v.encrypted,
+    KmsKeyId: v.kmsKeyId,
+    SnapshotId: v.snapshotId,
+    DeleteOnTermination: true,
+  });
+  return [
+    { DeviceName: base.rootDeviceName, Ebs: ebs(root) },
+    ...volumes.ebs.map((v) => ({ DeviceName: v.deviceName, Ebs: ebs(v) })),
+    ...volumes.instanceStore.map((v) => ({ DeviceName: v.deviceName, VirtualName: v.virtualName })),
+  ];
+}

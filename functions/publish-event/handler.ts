@@ -1,0 +1,9 @@
+import { events } from '../../lib/aws/clients.js';
+import { config } from '../../lib/config.js';
+import { makeHandler } from '../../lib/handler.js';
+import { publishEvent, publishInputSchema } from './core.js';
+
+export const handler = makeHandler(publishInputSchema, (input) => {
+  const c = config();
+  return publishEvent(input, { events: events(c.AWS_REGION), busName: c.EVENT_BUS_NAME, now: () => new Date() });
+});

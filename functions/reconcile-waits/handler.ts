@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { dynamo, ec2, sfn } from '../../lib/aws/clients.js';
+import { config } from '../../lib/config.js';
+import { makeHandler } from '../../lib/handler.js';
+import { dynamoWaitStore } from '../../lib/waits/store.js';
+import { reconcileWaits } from './core.js';
+
+/** Scheduled: the event content is irrelevant. */
+export const handler = makeHandler(z.unknown(), () => {
+  const c = config();
+  const store = dynamoWaitStore(dynamo(c.AWS_REGION), c.WAIT_TABLE_NAME);
+  return reconcileWaits({ store, sfn: sfn(c.AWS_REGION), ec2, now: () => new Date() });
+});

@@ -1,0 +1,12 @@
+import { dynamo, ec2, sfn } from '../../lib/aws/clients.js';
+import { config } from '../../lib/config.js';
+import { makeHandler } from '../../lib/handler.js';
+import { dynamoWaitStore } from '../../lib/waits/store.js';
+import { waitRequestSchema } from '../../lib/waits/types.js';
+import { registerWait } from './core.js';
+
+export const handler = makeHandler(waitRequestSchema, (request) => {
+  const c = config();
+  const store = dynamoWaitStore(dynamo(c.AWS_REGION), c.WAIT_TABLE_NAME);
+  return registerWait(request, { store, sfn: sfn(c.AWS_REGION), ec2, now: () => new Date() });
+});

@@ -1,0 +1,28 @@
+import { DescribeInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import type { Ec2Send } from '../../lib/aws/clients.js';
+import { BootstrapNoResultError, BuilderNotStoppedError } from '../../lib/errors.js';
+
+export interface StopDeps {
+  ec2: Ec2Send;
+  now: () => Date;
+}
+
+/**
+ * Makes sure the builder is stopped before imaging. The wrapper powers it off, so this is
+ * usually a no-op; otherwise it asks EC2 to stop and throws, and the state machine retries later
+ * (no sleeping inside a Lambda).
+ */
+export async function stopBuilder({ builder }: { builder: { instanceId: string } }, deps: StopDeps) {
+  const { Reservations = [] } = await deps.ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [builder.instanceId] }] }),
+  );
+  const state = Reservations[0]?.Instances?.[0]?.State?.Name;
+  if (state === 'stopped') return { at: deps.now().toISOString() };
+  if (state === undefined || state === 'terminated' || state === 'shutting-down') {
+    throw new BootstrapNoResultError(`builder ${builder.instanceId} is ${state ?? 'gone'}; nothing to image`);
+  }
+  if (state === 'running' || state === 'pending') {
+    await deps.ec2.send(new StopInstancesCommand({ InstanceIds: [builder.instanceId] }));
+  }
+  throw new BuilderNotStoppedError(`builder ${builder.instanceId} is ${state}; waiting for it to stop`);
+}

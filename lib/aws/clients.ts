@@ -1,0 +1,43 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { config } from '../config.js';
+
+/**
+ * SDK clients, created once per region and reused across invocations. Standard retry mode with
+ * exponential backoff and jitter covers EC2's RequestLimitExceeded; AWS_MAX_ATTEMPTS raises it.
+ */
+type Factory<C> = (region: string) => C;
+
+function perRegion<C>(make: Factory<C>): Factory<C> {
+  const byRegion = new Map<string, C>();
+  return (region) => {
+    let client = byRegion.get(region);
+    if (!client) {
+      client = make(region);
+      byRegion.set(region, client);
+    }
+    return client;
+  };
+}
+
+function base(region: string) {
+  return { region, maxAttempts: config().AWS_MAX_ATTEMPTS, retryMode: 'standard' as const };
+}
+
+export const ec2 = perRegion((region) => new EC2Client(base(region)));
+export const ssm = perRegion((region) => new SSMClient(base(region)));
+export const sfn = perRegion((region) => new SFNClient(base(region)));
+export const events = perRegion((region) => new EventBridgeClient(base(region)));
+export const dynamo = perRegion((region) =>
+  DynamoDBDocumentClient.from(new DynamoDBClient(base(region)), { marshallOptions: { removeUndefinedValues: true } }),
+);
+
+export type Ec2Send = Pick<EC2Client, 'send'>;
+export type SsmSend = Pick<SSMClient, 'send'>;
+export type SfnSend = Pick<SFNClient, 'send'>;
+export type EventsSend = Pick<EventBridgeClient, 'send'>;
+export type DynamoSend = Pick<DynamoDBDocumentClient, 'send'>;

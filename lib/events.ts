@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { baseImageSchema, cleanupReportSchema, regionalImagesSchema } from './state.js';
+
+/** Every event the pipeline publishes has `source: ami-bake`. Documented in docs/events.md. */
+export const EVENT_SOURCE = 'ami-bake';
+
+const recipeRef = z.object({ name: z.string(), hash: z.string().optional() });
+
+export const bakeStartedDetail = z.object({
+  bakeId: z.string(),
+  recipe: recipeRef,
+  base: baseImageSchema,
+  imageName: z.string(),
+  buildRegion: z.string(),
+  targetRegions: z.array(z.string()),
+  startedAt: z.string(),
+});
+
+export const bakeSucceededDetail = z.object({
+  bakeId: z.string(),
+  recipe: recipeRef,
+  base: baseImageSchema,
+  imageName: z.string(),
+  buildRegion: z.string(),
+  images: regionalImagesSchema,
+  /** Seconds spent in each stage, in pipeline order. */
+  stages: z.record(z.string(), z.number().nonnegative()),
+  durationSeconds: z.number().nonnegative(),
+  finishedAt: z.string(),
+});
+
+export const bakeFailedDetail = z.object({
+  bakeId: z.string(),
+  recipe: recipeRef,
+  /** The state that failed, e.g. `WaitForBuilder` or `CopyImages`. */
+  stage: z.string(),
+  error: z.string(),
+  cause: z.string(),
+  cleanup: cleanupReportSchema,
+  finishedAt: z.string(),
+});
+
+export const EVENT_DETAILS = {
+  'Bake Started': bakeStartedDetail,
+  'Bake Succeeded': bakeSucceededDetail,
+  'Bake Failed': bakeFailedDetail,
+} as const;
+
+export type DetailType = keyof typeof EVENT_DETAILS;
+export type BakeStartedDetail = z.infer<typeof bakeStartedDetail>;
+export type BakeSucceededDetail = z.infer<typeof bakeSucceededDetail>;
+export type BakeFailedDetail = z.infer<typeof bakeFailedDetail>;

@@ -1,0 +1,50 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { BakeError, StateInputInvalidError } from './errors.js';
+import { logger } from './logger.js';
+
+/**
+ * The one middy stack every function uses: Lambda context and bake id on every log line, input
+ * parsed by the function's schema, and errors logged once with their name (the name is what the
+ * state machine's Retry/Catch match).
+ */
+export function makeHandler<S extends z.ZodType, O>(
+  schema: S,
+  work: (input: z.output<S>, context: Context) => Promise<O>,
+) {
+  return middy<unknown, O, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      before: (request) => {
+        const bakeId = bakeIdOf(request.event);
+        if (bakeId) logger.appendKeys({ bakeId });
+      },
+      onError: (request) => {
+        const error = request.error;
+        if (error) logger.error(`${error.name}: ${error.message}`, { errorName: error.name });
+      },
+    })
+    .handler(async (event, context) => {
+      const parsed = schema.safeParse(event);
+      if (!parsed.success) {
+        throw new StateInputInvalidError(describeIssues(parsed.error.issues));
+      }
+      return work(parsed.data, context);
+    });
+}
+
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+function bakeIdOf(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const e = event as Record<string, unknown>;
+  const nested = (e.context ?? e.bake ?? e.detail) as Record<string, unknown> | undefined;
+  const id = e.bakeId ?? nested?.bakeId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export { BakeError };

@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+
+/** Key order must not change the hash: recipes are hashed in a canonical JSON form. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** sha256 of the normalized recipe, user data included: the recipe's content identity. */
+export function recipeHash(recipe: unknown): string {
+  return createHash('sha256').update(canonicalJson(recipe)).digest('hex');
+}

@@ -1,0 +1,104 @@
+import { DescribeImagesCommand, DescribeInstancesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
+import type { Ec2Send } from '../aws/clients.js';
+import { LOG_TAIL_TAG_KEY, RESULT_TAG_KEY, parseConsoleResult, parseResultTag } from '../bootstrap/wrapper.js';
+import { fromTags } from '../tags.js';
+import type { Verdict } from './types.js';
+
+/** EC2 accepts at most 200 values per filter. */
+const CHUNK = 200;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/**
+ * Verdicts for builder instances of one region, from one DescribeInstances call per 200 ids.
+ * Filters instead of InstanceIds: one vanished id must not fail the whole batch.
+ */
+export async function evaluateInstances(ec2: Ec2Send, ids: readonly string[], now: Date): Promise<Map<string, Verdict>> {
+  const verdicts = new Map<string, Verdict>();
+  for (const batch of chunks(ids)) {
+    const pages = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }] }));
+    for (const instance of (pages.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      if (instance.InstanceId) verdicts.set(instance.InstanceId, await instanceVerdict(ec2, instance, now));
+    }
+  }
+  return verdicts;
+}
+
+async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Promise<Verdict> {
+  const id = instance.InstanceId ?? '';
+  const state = instance.State?.Name;
+  if (state === 'terminated' || state === 'shutting-down') {
+    return { status: 'failure', error: 'BootstrapNoResultError', cause: `builder ${id} was terminated before it reported a result` };
+  }
+  if (state !== 'stopped') return { status: 'pending' };
+  const tags = fromTags(instance.Tags);
+  const result = parseResultTag(tags[RESULT_TAG_KEY]);
+  if (!result) {
+    return {
+      status: 'failure',
+      error: 'BootstrapNoResultError',
+      cause:
+        `builder ${id} stopped without reporting a result: the bootstrap powered it off early, ` +
+        'or the wrapper could not tag the instance (check the builder instance profile)',
+    };
+  }
+  if (result.outcome === 'success') {
+    return { status: 'success', output: { outcome: 'success', exitCode: result.exitCode, at: now.toISOString() } };
+  }
+  const tail = tags[LOG_TAIL_TAG_KEY] || (await consoleTail(ec2, id));
+  return {
+    status: 'failure',
+    error: 'BootstrapFailedError',
+    cause: `bootstrap exited with code ${result.exitCode} on builder ${id}${tail ? `; log tail: ${tail}` : ''}`,
+  };
+}
+
+async function consoleTail(ec2: Ec2Send, instanceId: string): Promise<string | undefined> {
+  try {
+    const { Output } = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: true }));
+    if (!Output) return undefined;
+    return parseConsoleResult(Buffer.from(Output, 'base64').toString('utf8'))?.logTail;
+  } catch {
+    return undefined; // The log tail is a courtesy; the exit code is the verdict.
+  }
+}
+
+/** Verdicts for images of one region (sources or copies), one DescribeImages call per 200 ids. */
+export async function evaluateImages(
+  ec2: Ec2Send,
+  region: string,
+  ids: readonly string[],
+  now: Date,
+): Promise<Map<string, Verdict>> {
+  const verdicts = new Map<string, Verdict>();
+  for (const batch of chunks(ids)) {
+    const { Images = [] } = await ec2.send(
+      new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: batch }] }),
+    );
+    for (const image of Images) {
+      const imageId = image.ImageId ?? '';
+      const state = image.State ?? 'pending';
+      if (state === 'available') {
+        const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
+        verdicts.set(imageId, { status: 'success', output: { region, imageId, snapshotIds, at: now.toISOString() } });
+      } else if (state !== 'pending') {
+        verdicts.set(imageId, imageFailure(region, imageId, state, image.StateReason?.Message));
+      } else {
+        verdicts.set(imageId, { status: 'pending' });
+      }
+    }
+  }
+  return verdicts;
+}
+
+export function imageFailure(region: string, imageId: string, state: string, reason?: string): Verdict {
+  return {
+    status: 'failure',
+    error: 'ImageFailedError',
+    cause: `image ${imageId} in ${region} is ${state}${reason ? `: ${reason}` : ''}`,
+  };
+}

@@ -1,0 +1,174 @@
+import { parseArgs } from 'node:util';
+import { INPUT_ERROR_NAMES } from '../lib/errors.js';
+import { formatProblems, loadRecipeFile } from '../lib/recipe/load.js';
+import { AWS_REGIONS } from '../lib/regions.js';
+import type { LocalBakeResult, Progress } from './runner.js';
+
+const HELP = `Bake an AMI locally: the real state machine and handlers against an AWS emulator (moto).
+No AWS account needed; nothing leaves this machine.
+
+Usage:
+  npm run bake -- <recipe.yml> [options]
+
+Options:
+  --json                              print one JSON result (status, bakeId, images, events) and nothing else
+  --region <region>                   build region (default: $AWS_REGION, else us-east-1)
+  --simulate-bootstrap-failure        the played builder reports that the recipe's script failed
+  --simulate-bootstrap-hang           the played builder never reports; the bootstrap budget runs out
+  --simulate-copy-failure <region>    EC2 reports the copy to <region> as failed (repeatable)
+  --verbose                           also print the handlers' structured logs
+  -h, --help                          show this help
+
+Environment:
+  AWS_ENDPOINT_URL   use the emulator at this URL instead of starting one (e.g. a moto server you run)
+
+Exit codes: 0 bake succeeded, 1 bake failed (and was cleaned up), 2 bad input (nothing was created).
+
+Examples:
+  npm run bake -- recipes/example.yml
+  npm run bake -- recipes/example.yml --json | jq .images
+  npm run bake -- recipes/example.yml --simulate-bootstrap-failure`;
+
+type Options = {
+  json: boolean;
+  region?: string;
+  failure: boolean;
+  hang: boolean;
+  failCopy: string[];
+  verbose: boolean;
+  file: string;
+};
+
+function parse(argv: string[]): Options | { help: true } | { error: string } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        region: { type: 'string' },
+        'simulate-bootstrap-failure': { type: 'boolean', default: false },
+        'simulate-bootstrap-hang': { type: 'boolean', default: false },
+        'simulate-copy-failure': { type: 'string', multiple: true, default: [] },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) return { help: true };
+    if (positionals.length !== 1) return { error: 'give exactly one recipe file, e.g. npm run bake -- recipes/example.yml' };
+    const regions = [values.region, ...values['simulate-copy-failure']].filter((r): r is string => r !== undefined);
+    const unknown = regions.find((r) => !(AWS_REGIONS as readonly string[]).includes(r));
+    if (unknown) return { error: `unknown AWS region ${JSON.stringify(unknown)}` };
+    if (values['simulate-bootstrap-failure'] && values['simulate-bootstrap-hang']) {
+      return { error: '--simulate-bootstrap-failure and --simulate-bootstrap-hang exclude each other' };
+    }
+    return {
+      json: values.json,
+      region: values.region,
+      failure: values['simulate-bootstrap-failure'],
+      hang: values['simulate-bootstrap-hang'],
+      failCopy: values['simulate-copy-failure'],
+      verbose: values.verbose,
+      file: positionals[0] ?? '',
+    };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const options = parse(argv);
+  if ('help' in options) {
+    console.log(HELP);
+    return 0;
+  }
+  if ('error' in options) {
+    console.error(`error: ${options.error}\nRun with --help for usage.`);
+    return 2;
+  }
+  const loaded = await loadRecipeFile(options.file);
+  if (!loaded.ok) {
+    if (options.json) console.log(JSON.stringify({ status: 'invalid', file: options.file, problems: loaded.problems }, null, 2));
+    else console.error(formatProblems(options.file, loaded.problems));
+    return 2;
+  }
+  const { runLocalBake } = await import('./runner.js');
+  const human = !options.json;
+  if (human) console.log(`Baking ${loaded.recipe.name} from ${options.file} (local: emulated AWS, nothing leaves this machine)`);
+  const result = await runLocalBake({
+    recipe: loaded.recipe,
+    region: options.region,
+    builder: options.hang ? 'hang' : options.failure ? 'fail' : 'succeed',
+    failCopyRegions: options.failCopy,
+    verbose: options.verbose,
+    onProgress: human ? printProgress : (p) => p.kind === 'emulator' && console.error(p.message),
+  });
+  if (options.json) {
+    console.log(JSON.stringify(jsonResult(result), null, 2));
+  } else {
+    printResult(result);
+  }
+  if (result.status === 'succeeded') return 0;
+  return result.failure && INPUT_ERROR_NAMES.includes(result.failure.error) ? 2 : 1;
+}
+
+function jsonResult(r: LocalBakeResult) {
+  return {
+    status: r.status,
+    bakeId: r.bakeId,
+    recipe: r.recipe,
+    imageName: r.imageName,
+    images: r.images,
+    failure: r.failure,
+    events: r.events.map((e) => ({ detailType: e['detail-type'], source: e.source, detail: e.detail })),
+    durationSeconds: r.durationSeconds,
+  };
+}
+
+const marks = { start: '…', done: '✓', failed: '✗' } as const;
+
+function printProgress(p: Progress) {
+  if (p.kind === 'emulator') {
+    console.log(`  emulator: ${p.message}`);
+    return;
+  }
+  if (p.phase === 'start') return; // the line comes when the stage ends, with its duration
+  const time = p.seconds === undefined ? '' : `${p.seconds.toFixed(2)}s`;
+  console.log(`  ${marks[p.phase]} ${p.label.padEnd(26)} ${time.padStart(7)}  ${p.note ?? ''}`.trimEnd());
+}
+
+function printResult(r: LocalBakeResult) {
+  console.log('');
+  if (r.status === 'succeeded') {
+    const rows = Object.entries(r.images).map(([region, i]) => [region, i.imageId, i.snapshotIds.join(', ')]);
+    console.log(table(['Region', 'Image', 'Snapshots'], rows));
+  }
+  console.log('\nEvents published:');
+  for (const e of r.events) {
+    const d = e.detail as { stage?: string; error?: string };
+    console.log(`  ${e['detail-type']}${d.stage ? ` (stage ${d.stage}: ${d.error})` : ''}`);
+  }
+  console.log('');
+  if (r.status === 'succeeded') {
+    console.log(`Bake ${r.bakeId} succeeded in ${r.durationSeconds.toFixed(1)}s: ${r.imageName}`);
+  } else {
+    console.log(`Bake ${r.bakeId} FAILED at ${r.failure?.stage}: ${r.failure?.error}: ${r.failure?.cause}`);
+    console.log('Everything the bake created was removed (see the Bake Failed event for the list).');
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    console.error(`ami-bake: ${error.stack ?? error.message}`);
+    process.exitCode = 3;
+  },
+);

@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The local AWS emulator: moto's server, pinned in local/emulator-requirements.txt, installed
+ * into a project-local virtualenv on first use and run on a free loopback port.
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const requirements = join(root, 'local', 'emulator-requirements.txt');
+export const venvDir = process.env.AMI_BAKE_EMULATOR_VENV ?? join(root, '.venv-emulator');
+const motoServer = join(venvDir, 'bin', 'moto_server');
+const stamp = join(venvDir, '.ami-bake-requirements');
+
+export function emulatorVersion(): string {
+  return readFileSync(requirements, 'utf8').trim();
+}
+
+/** Creates the virtualenv and installs moto unless the pinned requirements are already there. */
+export async function ensureEmulator(log: (line: string) => void = () => {}): Promise<void> {
+  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  if (existsSync(motoServer) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
+  await withLock(`${venvDir}.lock`, () => {
+    if (existsSync(motoServer) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
+    log(`installing the AWS emulator (${emulatorVersion()}) into ${venvDir} (first run only, about a minute)`);
+    const python = process.env.PYTHON ?? 'python3';
+    run(python, ['-m', 'venv', venvDir]);
+    run(join(venvDir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
+    writeFileSync(stamp, wanted);
+  });
+}
+
+function run(command: string, args: string[]) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}); is python3 with venv installed?`);
+  }
+}
+
+async function withLock(lock: string, work: () => void): Promise<void> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}; remove it if no install is running`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface RunningEmulator {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts moto on a free loopback port and resolves once it answers. */
+export async function startEmulator(): Promise<RunningEmulator> {
+  const port = await freePort();
+  const child = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_ENABLE_AMI_VALIDATION: 'true' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitUntilUp(endpoint, child, () => stderr);
+  return { endpoint, stop: () => stopChild(child) };
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: () => string) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the emulator exited with ${child.exitCode}: ${stderr()}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/data.json`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the emulator did not answer on ${endpoint} within 60 s: ${stderr()}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,106 @@
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { AuthorizeSecurityGroupEgressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand, DeleteRuleCommand } from '@aws-sdk/client-eventbridge';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+/**
+ * What `serverless deploy` creates in AWS, made in the emulator instead: the event bus, the wait
+ * table, the builder's role, instance profile and security group. Idempotent.
+ */
+export interface LocalStack {
+  busName: string;
+  tableName: string;
+  instanceProfile: string;
+  securityGroupId: string;
+}
+
+const names = { bus: 'ami-bake', table: 'ami-bake-waits', profile: 'ami-bake-builder', group: 'ami-bake-builder' };
+
+export async function provisionLocalStack(region: string): Promise<LocalStack> {
+  const cfg = { region, maxAttempts: 1 };
+  await ignore(new EventBridgeClient(cfg).send(new CreateEventBusCommand({ Name: names.bus })), 'ResourceAlreadyExistsException');
+  const db = new DynamoDBClient(cfg);
+  const created = await ignore(
+    db.send(
+      new CreateTableCommand({
+        TableName: names.table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'resource', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'resource', KeyType: 'HASH' }],
+      }),
+    ),
+    'ResourceInUseException',
+  );
+  if (created) {
+    await db.send(new UpdateTimeToLiveCommand({ TableName: names.table, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  }
+  const iam = new IAMClient(cfg);
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+  await ignore(iam.send(new CreateRoleCommand({ RoleName: names.profile, AssumeRolePolicyDocument: JSON.stringify(trust) })), 'EntityAlreadyExists');
+  const profile = await ignore(iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: names.profile })), 'EntityAlreadyExists');
+  if (profile) await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: names.profile, RoleName: names.profile }));
+  return { busName: names.bus, tableName: names.table, instanceProfile: names.profile, securityGroupId: await securityGroup(new EC2Client(cfg)) };
+}
+
+/** No inbound rules: nothing needs to reach the builder. Outbound open so the bootstrap can download. */
+async function securityGroup(ec2: EC2Client): Promise<string> {
+  const { Vpcs = [] } = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }));
+  const vpcId = Vpcs[0]?.VpcId;
+  if (!vpcId) throw new Error('the emulator has no default VPC');
+  const { SecurityGroups = [] } = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [names.group] }, { Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  const existing = SecurityGroups[0]?.GroupId;
+  if (existing) return existing;
+  const { GroupId } = await ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: names.group, Description: 'ami-bake builder: no inbound', VpcId: vpcId }),
+  );
+  if (!GroupId) throw new Error('CreateSecurityGroup returned no id');
+  await ignore(
+    ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] })),
+    'InvalidPermission.Duplicate',
+  );
+  return GroupId;
+}
+
+async function ignore<T>(promise: Promise<T>, errorName: string): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if ((error as Error).name.replace(/Exception$/, '') === errorName.replace(/Exception$/, '')) return undefined;
+    throw error;
+  }
+}
+
+/** An EventBridge rule → SQS queue that records what the bake publishes, as a subscriber would. */
+export interface EventTap {
+  read(): Promise<{ 'detail-type': string; source: string; detail: Record<string, unknown> }[]>;
+  remove(): Promise<void>;
+}
+
+export async function tapEvents(region: string, busName: string, id: string, pattern: Record<string, unknown>): Promise<EventTap> {
+  const cfg = { region, maxAttempts: 1 };
+  const sqs = new SQSClient(cfg);
+  const bridge = new EventBridgeClient(cfg);
+  const name = `ami-bake-tap-${id}`.slice(0, 64);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await bridge.send(new PutRuleCommand({ Name: name, EventBusName: busName, EventPattern: JSON.stringify(pattern) }));
+  await bridge.send(new PutTargetsCommand({ Rule: name, EventBusName: busName, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn }] }));
+  return {
+    async read() {
+      const events = [];
+      for (;;) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (Messages.length === 0) return events;
+        events.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}')));
+      }
+    },
+    async remove() {
+      await bridge.send(new RemoveTargetsCommand({ Rule: name, EventBusName: busName, Ids: ['queue'] }));
+      await bridge.send(new DeleteRuleCommand({ Name: name, EventBusName: busName }));
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The local stand-in for Step Functions' task-token API. aws-local-stepfunctions has no
+ * `.waitForTaskToken`, so the runner mints tokens here and the handlers' real SFN client
+ * (pointed at this server through AWS_ENDPOINT_URL_SFN) answers them with SendTaskSuccess or
+ * SendTaskFailure over the real AWS JSON protocol.
+ */
+export class TaskFailure extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+interface Pending {
+  resolve: (output: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export class TaskTokenServer {
+  private readonly pending = new Map<string, Pending>();
+  private server: Server | undefined;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        const [status, payload] = this.answer(String(req.headers['x-amz-target'] ?? ''), body);
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify(payload));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  /** A new token and the promise its answer settles. */
+  mint(): { token: string; answer: Promise<unknown>; forget: () => void } {
+    const token = `local-${randomUUID()}`;
+    const answer = new Promise<unknown>((resolve, reject) => this.pending.set(token, { resolve, reject }));
+    return { token, answer, forget: () => this.pending.delete(token) };
+  }
+
+  private answer(target: string, body: string): [number, unknown] {
+    const action = target.split('.').pop();
+    let input: { taskToken?: string; output?: string; error?: string; cause?: string };
+    try {
+      input = JSON.parse(body || '{}');
+    } catch {
+      return [400, { __type: 'SerializationException', message: 'body is not JSON' }];
+    }
+    const waiting = input.taskToken ? this.pending.get(input.taskToken) : undefined;
+    if (!waiting) return [400, { __type: 'TaskDoesNotExist', message: 'no task waits for this token' }];
+    if (action === 'SendTaskHeartbeat') return [200, {}];
+    this.pending.delete(input.taskToken ?? '');
+    if (action === 'SendTaskSuccess') {
+      waiting.resolve(JSON.parse(input.output ?? 'null'));
+      return [200, {}];
+    }
+    if (action === 'SendTaskFailure') {
+      waiting.reject(new TaskFailure(input.error ?? 'States.TaskFailed', input.cause ?? ''));
+      return [200, {}];
+    }
+    return [400, { __type: 'UnknownOperationException', message: `${action} is not served locally` }];
+  }
+}
