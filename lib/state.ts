@@ -62,16 +62,31 @@ export const contextSchema = z.object({
 export type BakeContext = z.infer<typeof contextSchema>;
 
 export const builderSchema = z.object({ instanceId: z.string(), region: z.string(), at: iso });
-export const bootstrapOutcomeSchema = z.object({ outcome: z.literal('success'), exitCode: z.number(), at: iso });
+export const bootstrapOutcomeSchema = z.object({
+  outcome: z.literal('success'),
+  exitCode: z.number(),
+  at: iso,
+});
 export const stageDoneSchema = z.object({ at: iso });
 export const imageRefSchema = z.object({ imageId: z.string(), region: z.string(), at: iso });
 export const imageReadySchema = z.object({ imageId: z.string(), snapshotIds: z.array(z.string()), at: iso });
-export const copySchema = z.object({ region: z.string(), imageId: z.string(), snapshotIds: z.array(z.string()), at: iso });
-export const regionalImagesSchema = z.record(z.string(), z.object({ imageId: z.string(), snapshotIds: z.array(z.string()) }));
+export const copySchema = z.object({
+  region: z.string(),
+  imageId: z.string(),
+  snapshotIds: z.array(z.string()),
+  at: iso,
+});
+export const regionalImagesSchema = z.record(
+  z.string(),
+  z.object({ imageId: z.string(), snapshotIds: z.array(z.string()) }),
+);
 export const finalizedSchema = z.object({ images: regionalImagesSchema, at: iso });
 
 /** `$.failure` holds one key: the name of the state whose Catch fired. */
-export const failureSchema = z.record(z.string(), z.object({ Error: z.string(), Cause: z.string().optional() }));
+export const failureSchema = z.record(
+  z.string(),
+  z.object({ Error: z.string(), Cause: z.string().optional() }),
+);
 
 export const cleanupReportSchema = z.object({
   terminatedInstances: z.array(z.object({ region: z.string(), instanceId: z.string() })),

@@ -2,8 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTagsCommand, DescribeInstanceAttributeCommand, type EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
-import { LOG_TAIL_TAG_KEY, RESULT_TAG_KEY, formatResultTag, inspectUserData, sanitizeLogTail } from '../lib/bootstrap/wrapper.js';
+import {
+  CreateTagsCommand,
+  DescribeInstanceAttributeCommand,
+  type EC2Client,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  formatResultTag,
+  inspectUserData,
+  LOG_TAIL_TAG_KEY,
+  RESULT_TAG_KEY,
+  sanitizeLogTail,
+} from '../lib/bootstrap/wrapper.js';
 
 export type BuilderBehaviour = 'succeed' | 'fail' | 'hang';
 
@@ -20,20 +31,38 @@ export interface PlayedBootstrap {
  * instance exactly as the wrapper would. A syntax error in the user's script fails the bake here,
  * as it would on a real builder.
  */
-export async function playBuilder(ec2: EC2Client, instanceId: string, behaviour: BuilderBehaviour): Promise<PlayedBootstrap> {
-  const { UserData } = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }));
+export async function playBuilder(
+  ec2: EC2Client,
+  instanceId: string,
+  behaviour: BuilderBehaviour,
+): Promise<PlayedBootstrap> {
+  const { UserData } = await ec2.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
+  );
   const userData = Buffer.from(UserData?.Value ?? '', 'base64').toString('utf8');
   const inspected = inspectUserData(userData); // throws if it is not our wrapper
   const checks = [`user data is the ami-bake wrapper (${inspected.platform}, ${inspected.format})`];
-  let result: { outcome: 'success' | 'failure'; exitCode: number; log: string } = { outcome: 'success', exitCode: 0, log: '' };
+  let result: { outcome: 'success' | 'failure'; exitCode: number; log: string } = {
+    outcome: 'success',
+    exitCode: 0,
+    log: '',
+  };
   if (inspected.platform === 'linux') {
-    const syntax = bashSyntax(inspected.format === 'shell' ? { wrapper: userData, script: inspected.userScript } : { wrapper: userData });
+    const syntax = bashSyntax(
+      inspected.format === 'shell'
+        ? { wrapper: userData, script: inspected.userScript }
+        : { wrapper: userData },
+    );
     checks.push(...syntax.checks);
     if (syntax.error) result = { outcome: 'failure', exitCode: 2, log: syntax.error };
   }
   if (behaviour === 'hang') return { outcome: 'none', format: inspected.format, checks };
   if (behaviour === 'fail' && result.outcome === 'success') {
-    result = { outcome: 'failure', exitCode: 1, log: 'simulated failure (--simulate-bootstrap-failure): the script exited 1' };
+    result = {
+      outcome: 'failure',
+      exitCode: 1,
+      log: 'simulated failure (--simulate-bootstrap-failure): the script exited 1',
+    };
   }
   await ec2.send(
     new CreateTagsCommand({
@@ -59,7 +88,8 @@ function bashSyntax(files: { wrapper: string; script?: string }): { checks: stri
       const path = join(dir, `${name}.sh`);
       writeFileSync(path, text);
       const r = spawnSync('bash', ['-n', path], { encoding: 'utf8' });
-      if (r.status !== 0) return { checks, error: `bash -n on the ${name}: ${r.stderr.replaceAll(path, name).trim()}` };
+      if (r.status !== 0)
+        return { checks, error: `bash -n on the ${name}: ${r.stderr.replaceAll(path, name).trim()}` };
       checks.push(`bash -n passes on the ${name === 'script' ? "recipe's script" : 'wrapper'}`);
     }
     return { checks };

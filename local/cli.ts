@@ -55,8 +55,11 @@ function parse(argv: string[]): Options | { help: true } | { error: string } {
       },
     });
     if (values.help) return { help: true };
-    if (positionals.length !== 1) return { error: 'give exactly one recipe file, e.g. npm run bake -- recipes/example.yml' };
-    const regions = [values.region, ...values['simulate-copy-failure']].filter((r): r is string => r !== undefined);
+    if (positionals.length !== 1)
+      return { error: 'give exactly one recipe file, e.g. npm run bake -- recipes/example.yml' };
+    const regions = [values.region, ...values['simulate-copy-failure']].filter(
+      (r): r is string => r !== undefined,
+    );
     const unknown = regions.find((r) => !(AWS_REGIONS as readonly string[]).includes(r));
     if (unknown) return { error: `unknown AWS region ${JSON.stringify(unknown)}` };
     if (values['simulate-bootstrap-failure'] && values['simulate-bootstrap-hang']) {
@@ -88,13 +91,19 @@ export async function main(argv: string[]): Promise<number> {
   }
   const loaded = await loadRecipeFile(options.file);
   if (!loaded.ok) {
-    if (options.json) console.log(JSON.stringify({ status: 'invalid', file: options.file, problems: loaded.problems }, null, 2));
+    if (options.json)
+      console.log(
+        JSON.stringify({ status: 'invalid', file: options.file, problems: loaded.problems }, null, 2),
+      );
     else console.error(formatProblems(options.file, loaded.problems));
     return 2;
   }
   const { runLocalBake } = await import('./runner.js');
   const human = !options.json;
-  if (human) console.log(`Baking ${loaded.recipe.name} from ${options.file} (local: emulated AWS, nothing leaves this machine)`);
+  if (human)
+    console.log(
+      `Baking ${loaded.recipe.name} from ${options.file} (local: emulated AWS, nothing leaves this machine)`,
+    );
   const result = await runLocalBake({
     recipe: loaded.recipe,
     region: options.region,
@@ -159,7 +168,11 @@ function printResult(r: LocalBakeResult) {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

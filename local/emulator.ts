@@ -25,10 +25,20 @@ export async function ensureEmulator(log: (line: string) => void = () => {}): Pr
   if (existsSync(motoServer) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
   await withLock(`${venvDir}.lock`, () => {
     if (existsSync(motoServer) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
-    log(`installing the AWS emulator (${emulatorVersion()}) into ${venvDir} (first run only, about a minute)`);
+    log(
+      `installing the AWS emulator (${emulatorVersion()}) into ${venvDir} (first run only, about a minute)`,
+    );
     const python = process.env.PYTHON ?? 'python3';
     run(python, ['-m', 'venv', venvDir]);
-    run(join(venvDir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
+    run(join(venvDir, 'bin', 'python'), [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '-r',
+      requirements,
+    ]);
     writeFileSync(stamp, wanted);
   });
 }
@@ -36,7 +46,9 @@ export async function ensureEmulator(log: (line: string) => void = () => {}): Pr
 function run(command: string, args: string[]) {
   const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}); is python3 with venv installed?`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}); is python3 with venv installed?`,
+    );
   }
 }
 
@@ -47,7 +59,8 @@ async function withLock(lock: string, work: () => void): Promise<void> {
       mkdirSync(lock);
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}; remove it if no install is running`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${lock}; remove it if no install is running`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -114,7 +127,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -4,13 +4,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Context } from 'aws-lambda';
-import { parse } from 'yaml';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
+import { parse } from 'yaml';
 import type { ResolvedRecipe } from '../lib/state.js';
 import { type BuilderBehaviour, playBuilder } from './builder.js';
 import { emulatorVersion, ensureEmulator, startEmulator } from './emulator.js';
 import { provisionLocalStack, tapEvents } from './stack.js';
-import { TaskTokenServer } from './task-tokens.js';
+import { sharedTaskTokenServer, type TaskTokenServer } from './task-tokens.js';
 
 // aws-local-stepfunctions calls Promise.withResolvers (Node >= 22); Node 20 still runs the CLI.
 if (!('withResolvers' in Promise)) {
@@ -46,7 +46,14 @@ export interface LocalBakeOptions {
 
 export type Progress =
   | { kind: 'emulator'; message: string }
-  | { kind: 'state'; state: string; phase: 'start' | 'done' | 'failed'; label: string; seconds?: number; note?: string };
+  | {
+      kind: 'state';
+      state: string;
+      phase: 'start' | 'done' | 'failed';
+      label: string;
+      seconds?: number;
+      note?: string;
+    };
 
 export interface BakeEvent {
   'detail-type': string;
@@ -92,11 +99,11 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
     process.env.AWS_ACCESS_KEY_ID ??= 'local';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   }
-  const tokens = new TaskTokenServer();
+  const { server: tokens, endpoint: tokenEndpoint } = sharedTaskTokenServer();
   try {
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: endpoint,
-      AWS_ENDPOINT_URL_SFN: await tokens.start(),
+      AWS_ENDPOINT_URL_SFN: await tokenEndpoint,
       AWS_REGION: region,
       AWS_MAX_ATTEMPTS: '2',
       POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
@@ -108,16 +115,25 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       BUILDER_INSTANCE_PROFILE: stack.instanceProfile,
       BUILDER_SECURITY_GROUP_ID: stack.securityGroupId,
     });
-    const tap = await tapEvents(region, stack.busName, bakeId, { source: ['ami-bake'], detail: { bakeId: [bakeId] } });
+    const tap = await tapEvents(region, stack.busName, bakeId, {
+      source: ['ami-bake'],
+      detail: { bakeId: [bakeId] },
+    });
     try {
       const outcome = await execute({ ...options, region, bakeId, tokens, progress });
       const events = await tap.read();
-      return { ...outcome, bakeId, recipe: options.recipe.name, events, endpoint, durationSeconds: (Date.now() - started) / 1000 };
+      return {
+        ...outcome,
+        bakeId,
+        recipe: options.recipe.name,
+        events,
+        endpoint,
+        durationSeconds: (Date.now() - started) / 1000,
+      };
     } finally {
       await tap.remove();
     }
   } finally {
-    await tokens.stop();
     await stopEmulator?.();
   }
 }
@@ -159,7 +175,14 @@ async function execute(o: ExecuteOptions) {
         const output = definition.waits.has(state)
           ? await callbackWait(state, input as unknown as { Payload: WaitPayload }, invoke, o)
           : await invoke(fn, input);
-        o.progress({ kind: 'state', state, phase: 'done', label, seconds: (Date.now() - t0) / 1000, note: noteOf(state, output) });
+        o.progress({
+          kind: 'state',
+          state,
+          phase: 'done',
+          label,
+          seconds: (Date.now() - t0) / 1000,
+          note: noteOf(state, output),
+        });
         return output as Json;
       } catch (error) {
         const note = `${(error as Error).name}: ${(error as Error).message}`;
@@ -168,7 +191,9 @@ async function execute(o: ExecuteOptions) {
       }
     };
   }
-  const machine = new StateMachine(definition.asl as unknown as StateMachineDefinition, { validationOptions: { checkPaths: true, checkArn: true } });
+  const machine = new StateMachine(definition.asl as unknown as StateMachineDefinition, {
+    validationOptions: { checkPaths: true, checkArn: true },
+  });
   const execution = machine.run(
     { bakeId: o.bakeId, recipe: o.recipe },
     {
@@ -283,17 +308,25 @@ async function simulateCopyFailures(regions: string[]) {
       (next, context) => async (args) => {
         const result = await next(args);
         if (context.commandName === 'DescribeImagesCommand') {
-          const images = (result.output as { Images?: { State?: string; StateReason?: unknown; Tags?: { Key?: string }[] }[] }).Images ?? [];
+          const images =
+            (
+              result.output as {
+                Images?: { State?: string; StateReason?: unknown; Tags?: { Key?: string }[] }[];
+              }
+            ).Images ?? [];
           for (const image of images) {
             if (image.Tags?.some((t) => t.Key === TAG.sourceRegion)) {
               image.State = 'failed';
-              image.StateReason = { Code: 'Client.SimulatedFailure', Message: 'simulated copy failure (--simulate-copy-failure)' };
+              image.StateReason = {
+                Code: 'Client.SimulatedFailure',
+                Message: 'simulated copy failure (--simulate-copy-failure)',
+              };
             }
           }
         }
         return result;
       },
-      { step: 'deserialize', name: 'simulateCopyFailure' },
+      { step: 'initialize', name: 'simulateCopyFailure' },
     );
   }
 }
@@ -305,14 +338,23 @@ function labelOf(state: string, input: unknown): string {
 }
 
 function noteOf(state: string, output: unknown): string | undefined {
-  const o = output as Record<string, unknown> & { base?: { imageId: string; name: string }; imageName?: string };
-  if (state === 'ResolveRecipe' && o.base) return `base ${o.base.imageId} (${o.base.name}), image ${o.imageName}`;
+  const o = output as Record<string, unknown> & {
+    base?: { imageId: string; name: string };
+    imageName?: string;
+  };
+  if (state === 'ResolveRecipe' && o.base)
+    return `base ${o.base.imageId} (${o.base.name}), image ${o.imageName}`;
   if (state === 'LaunchBuilder') return `builder ${String(o.instanceId)}`;
   if (state === 'WaitForBuilder') return `bootstrap ${String(o.outcome)} (exit ${String(o.exitCode)})`;
   if (state === 'CreateImage' || state === 'CopyImage') return `image ${String(o.imageId)}`;
-  if (state === 'WaitForImage' || state === 'WaitForCopy') return `available, snapshots ${(o.snapshotIds as string[] | undefined)?.join(', ')}`;
+  if (state === 'WaitForImage' || state === 'WaitForCopy')
+    return `available, snapshots ${(o.snapshotIds as string[] | undefined)?.join(', ')}`;
   if (state === 'Cleanup') {
-    const r = o as { terminatedInstances?: unknown[]; deregisteredImages?: unknown[]; deletedSnapshots?: unknown[] };
+    const r = o as {
+      terminatedInstances?: unknown[];
+      deregisteredImages?: unknown[];
+      deletedSnapshots?: unknown[];
+    };
     return `terminated ${r.terminatedInstances?.length ?? 0} instance(s), deregistered ${r.deregisteredImages?.length ?? 0} image(s), deleted ${r.deletedSnapshots?.length ?? 0} snapshot(s)`;
   }
   return undefined;
@@ -367,13 +409,20 @@ export function loadDefinition(region: string): Definition {
           state.TimeoutSeconds = 1_000_000;
         }
       }
-      const processor = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, Record<string, unknown>> } | undefined;
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { States?: Record<string, Record<string, unknown>> }
+        | undefined;
       if (processor?.States) walkStates(processor.States);
     }
   };
   walkStates(asl.States as Record<string, Record<string, unknown>>);
   const replaced = replaceGetAtt(asl, region) as Record<string, unknown>;
-  return { asl: replaced, tasks, waits, functions: new Set([...Object.values(tasks), 'resumeWait', 'reconcileWaits']) };
+  return {
+    asl: replaced,
+    tasks,
+    waits,
+    functions: new Set([...Object.values(tasks), 'resumeWait', 'reconcileWaits']),
+  };
 }
 
 function replaceGetAtt(value: unknown, region: string): unknown {

@@ -1,8 +1,32 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { AuthorizeSecurityGroupEgressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand, DeleteRuleCommand } from '@aws-sdk/client-eventbridge';
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateEventBusCommand,
+  DeleteRuleCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 
 /**
  * What `serverless deploy` creates in AWS, made in the emulator instead: the event bus, the wait
@@ -15,11 +39,19 @@ export interface LocalStack {
   securityGroupId: string;
 }
 
-const names = { bus: 'ami-bake', table: 'ami-bake-waits', profile: 'ami-bake-builder', group: 'ami-bake-builder' };
+const names = {
+  bus: 'ami-bake',
+  table: 'ami-bake-waits',
+  profile: 'ami-bake-builder',
+  group: 'ami-bake-builder',
+};
 
 export async function provisionLocalStack(region: string): Promise<LocalStack> {
   const cfg = { region, maxAttempts: 1 };
-  await ignore(new EventBridgeClient(cfg).send(new CreateEventBusCommand({ Name: names.bus })), 'ResourceAlreadyExistsException');
+  await ignore(
+    new EventBridgeClient(cfg).send(new CreateEventBusCommand({ Name: names.bus })),
+    'ResourceAlreadyExistsException',
+  );
   const db = new DynamoDBClient(cfg);
   const created = await ignore(
     db.send(
@@ -33,32 +65,72 @@ export async function provisionLocalStack(region: string): Promise<LocalStack> {
     'ResourceInUseException',
   );
   if (created) {
-    await db.send(new UpdateTimeToLiveCommand({ TableName: names.table, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+    await db.send(
+      new UpdateTimeToLiveCommand({
+        TableName: names.table,
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
+    );
   }
   const iam = new IAMClient(cfg);
-  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
-  await ignore(iam.send(new CreateRoleCommand({ RoleName: names.profile, AssumeRolePolicyDocument: JSON.stringify(trust) })), 'EntityAlreadyExists');
-  const profile = await ignore(iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: names.profile })), 'EntityAlreadyExists');
-  if (profile) await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: names.profile, RoleName: names.profile }));
-  return { busName: names.bus, tableName: names.table, instanceProfile: names.profile, securityGroupId: await securityGroup(new EC2Client(cfg)) };
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  };
+  await ignore(
+    iam.send(
+      new CreateRoleCommand({ RoleName: names.profile, AssumeRolePolicyDocument: JSON.stringify(trust) }),
+    ),
+    'EntityAlreadyExists',
+  );
+  const profile = await ignore(
+    iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: names.profile })),
+    'EntityAlreadyExists',
+  );
+  if (profile)
+    await iam.send(
+      new AddRoleToInstanceProfileCommand({ InstanceProfileName: names.profile, RoleName: names.profile }),
+    );
+  return {
+    busName: names.bus,
+    tableName: names.table,
+    instanceProfile: names.profile,
+    securityGroupId: await securityGroup(new EC2Client(cfg)),
+  };
 }
 
 /** No inbound rules: nothing needs to reach the builder. Outbound open so the bootstrap can download. */
 async function securityGroup(ec2: EC2Client): Promise<string> {
-  const { Vpcs = [] } = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }));
+  const { Vpcs = [] } = await ec2.send(
+    new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }),
+  );
   const vpcId = Vpcs[0]?.VpcId;
   if (!vpcId) throw new Error('the emulator has no default VPC');
   const { SecurityGroups = [] } = await ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [names.group] }, { Name: 'vpc-id', Values: [vpcId] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'group-name', Values: [names.group] },
+        { Name: 'vpc-id', Values: [vpcId] },
+      ],
+    }),
   );
   const existing = SecurityGroups[0]?.GroupId;
   if (existing) return existing;
   const { GroupId } = await ec2.send(
-    new CreateSecurityGroupCommand({ GroupName: names.group, Description: 'ami-bake builder: no inbound', VpcId: vpcId }),
+    new CreateSecurityGroupCommand({
+      GroupName: names.group,
+      Description: 'ami-bake builder: no inbound',
+      VpcId: vpcId,
+    }),
   );
   if (!GroupId) throw new Error('CreateSecurityGroup returned no id');
   await ignore(
-    ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] })),
+    ec2.send(
+      new AuthorizeSecurityGroupEgressCommand({
+        GroupId,
+        IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    ),
     'InvalidPermission.Duplicate',
   );
   return GroupId;
@@ -68,7 +140,8 @@ async function ignore<T>(promise: Promise<T>, errorName: string): Promise<T | un
   try {
     return await promise;
   } catch (error) {
-    if ((error as Error).name.replace(/Exception$/, '') === errorName.replace(/Exception$/, '')) return undefined;
+    if ((error as Error).name.replace(/Exception$/, '') === errorName.replace(/Exception$/, ''))
+      return undefined;
     throw error;
   }
 }
@@ -79,20 +152,37 @@ export interface EventTap {
   remove(): Promise<void>;
 }
 
-export async function tapEvents(region: string, busName: string, id: string, pattern: Record<string, unknown>): Promise<EventTap> {
+export async function tapEvents(
+  region: string,
+  busName: string,
+  id: string,
+  pattern: Record<string, unknown>,
+): Promise<EventTap> {
   const cfg = { region, maxAttempts: 1 };
   const sqs = new SQSClient(cfg);
   const bridge = new EventBridgeClient(cfg);
   const name = `ami-bake-tap-${id}`.slice(0, 64);
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  await bridge.send(new PutRuleCommand({ Name: name, EventBusName: busName, EventPattern: JSON.stringify(pattern) }));
-  await bridge.send(new PutTargetsCommand({ Rule: name, EventBusName: busName, Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn }] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await bridge.send(
+    new PutRuleCommand({ Name: name, EventBusName: busName, EventPattern: JSON.stringify(pattern) }),
+  );
+  await bridge.send(
+    new PutTargetsCommand({
+      Rule: name,
+      EventBusName: busName,
+      Targets: [{ Id: 'queue', Arn: Attributes?.QueueArn }],
+    }),
+  );
   return {
     async read() {
       const events = [];
       for (;;) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         if (Messages.length === 0) return events;
         events.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}')));
       }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -37,6 +37,7 @@ export class TaskTokenServer {
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.server.unref(); // never keeps the process alive on its own
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
@@ -73,4 +74,18 @@ export class TaskTokenServer {
     }
     return [400, { __type: 'UnknownOperationException', message: `${action} is not served locally` }];
   }
+}
+
+let shared: { server: TaskTokenServer; endpoint: Promise<string> } | undefined;
+
+/**
+ * One server per process: the handlers' SFN client is created once and keeps the endpoint it
+ * was created with, so every local bake in a process must answer on the same address.
+ */
+export function sharedTaskTokenServer(): { server: TaskTokenServer; endpoint: Promise<string> } {
+  if (!shared) {
+    const server = new TaskTokenServer();
+    shared = { server, endpoint: server.start() };
+  }
+  return shared;
 }

@@ -1,4 +1,5 @@
 import {
+  CreateTagsCommand,
   DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
@@ -8,7 +9,7 @@ import {
 import type { Ec2Send } from '../../lib/aws/clients.js';
 import { CleanupIncompleteError } from '../../lib/errors.js';
 import type { CleanupReport } from '../../lib/state.js';
-import { bakeFilter } from '../../lib/tags.js';
+import { bakeFilter, TAG } from '../../lib/tags.js';
 import { liveInstances } from '../terminate-builder/core.js';
 
 export interface CleanupDeps {
@@ -21,8 +22,16 @@ export interface CleanupDeps {
  * second run finds nothing and reports nothing. Throws after trying every region if anything
  * could not be removed, so the state machine retries.
  */
-export async function cleanup(input: { bakeId: string; regions: readonly string[] }, deps: CleanupDeps): Promise<CleanupReport> {
-  const report: CleanupReport = { terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems: [] };
+export async function cleanup(
+  input: { bakeId: string; regions: readonly string[] },
+  deps: CleanupDeps,
+): Promise<CleanupReport> {
+  const report: CleanupReport = {
+    terminatedInstances: [],
+    deregisteredImages: [],
+    deletedSnapshots: [],
+    problems: [],
+  };
   await Promise.all(
     [...new Set(input.regions)].map(async (region) => {
       try {
@@ -42,7 +51,9 @@ async function cleanRegion(region: string, bakeId: string, ec2: Ec2Send, report:
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
     report.terminatedInstances.push(...instanceIds.map((instanceId) => ({ region, instanceId })));
   }
-  const { Images = [] } = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [bakeFilter(bakeId)] }));
+  const { Images = [] } = await ec2.send(
+    new DescribeImagesCommand({ Owners: ['self'], Filters: [bakeFilter(bakeId)] }),
+  );
   const snapshotIds = new Set<string>();
   for (const image of Images) {
     for (const m of image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) snapshotIds.add(m.Ebs.SnapshotId);
@@ -53,6 +64,17 @@ async function cleanRegion(region: string, bakeId: string, ec2: Ec2Send, report:
   // Snapshots of images deregistered above, plus tagged ones whose image is already gone.
   const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ Filters: [bakeFilter(bakeId)] }));
   for (const s of Snapshots) if (s.SnapshotId) snapshotIds.add(s.SnapshotId);
+  if (snapshotIds.size > 0) {
+    // Snapshots of a bake that failed before FinalizeImage carry no tags yet; tag them so the
+    // delete permission (scoped to the bake-id tag) applies, and a retry can find them.
+    await ec2
+      .send(
+        new CreateTagsCommand({ Resources: [...snapshotIds], Tags: [{ Key: TAG.bakeId, Value: bakeId }] }),
+      )
+      .catch((error: Error) => {
+        if (!error.name.startsWith('InvalidSnapshot.NotFound')) throw error;
+      });
+  }
   for (const snapshotId of snapshotIds) {
     try {
       await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));

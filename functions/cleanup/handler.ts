@@ -8,7 +8,15 @@ import { cleanup } from './core.js';
 /** Lenient on purpose: cleanup must run even when the bake's input was what failed validation. */
 const input = z.object({
   bakeId: z.string().min(1),
-  recipe: z.object({ distribution: z.object({ regions: z.array(z.unknown()) }).partial().optional() }).optional().catch(undefined),
+  recipe: z
+    .object({
+      distribution: z
+        .object({ regions: z.array(z.unknown()) })
+        .partial()
+        .optional(),
+    })
+    .optional()
+    .catch(undefined),
 });
 
 export const handler = makeHandler(input, ({ bakeId, recipe }) => {

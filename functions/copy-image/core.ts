@@ -1,7 +1,7 @@
 import { CopyImageCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../../lib/aws/clients.js';
 import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
-import { TAG, lineageTags } from '../../lib/tags.js';
+import { lineageTags, TAG } from '../../lib/tags.js';
 
 export interface CopyImageDeps {
   ec2: (region: string) => Ec2Send;
@@ -19,7 +19,12 @@ export interface CopyImageInput {
 export async function copyImage({ target, context, image, recipe }: CopyImageInput, deps: CopyImageDeps) {
   const ec2 = deps.ec2(target.region);
   const tags = lineageTags(
-    { bakeId: context.bakeId, recipe: context.recipeName, recipeHash: context.recipeHash, baseImageId: context.base.imageId },
+    {
+      bakeId: context.bakeId,
+      recipe: context.recipeName,
+      recipeHash: context.recipeHash,
+      baseImageId: context.base.imageId,
+    },
     { Name: context.imageName, [TAG.sourceRegion]: image.region },
   );
   const { ImageId } = await ec2.send(

@@ -1,7 +1,7 @@
 import { CreateImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../../lib/aws/clients.js';
-import type { ResolvedRecipe, BakeContext } from '../../lib/state.js';
-import { TAG, bakeFilter, lineageTags } from '../../lib/tags.js';
+import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
+import { bakeFilter, lineageTags, TAG } from '../../lib/tags.js';
 
 export interface CreateImageDeps {
   ec2: Ec2Send;
@@ -21,7 +21,12 @@ export interface CreateImageInput {
  */
 export async function createImage({ recipe, context, builder }: CreateImageInput, deps: CreateImageDeps) {
   const tags = lineageTags(
-    { bakeId: context.bakeId, recipe: context.recipeName, recipeHash: context.recipeHash, baseImageId: context.base.imageId },
+    {
+      bakeId: context.bakeId,
+      recipe: context.recipeName,
+      recipeHash: context.recipeHash,
+      baseImageId: context.base.imageId,
+    },
     { Name: context.imageName },
   );
   try {

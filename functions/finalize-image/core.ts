@@ -1,4 +1,9 @@
-import { CreateTagsCommand, DescribeImagesCommand, type LaunchPermission, ModifyImageAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  type LaunchPermission,
+  ModifyImageAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../../lib/aws/clients.js';
 import { ImageFailedError } from '../../lib/errors.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
@@ -21,25 +26,44 @@ export interface FinalizeInput {
 export async function finalizeImage(input: FinalizeInput, deps: FinalizeDeps) {
   const { recipe, context } = input;
   const all = [{ region: input.image.region, imageId: input.image.imageId }, ...(input.copies ?? [])];
-  const lineage = { bakeId: context.bakeId, recipe: context.recipeName, recipeHash: context.recipeHash, baseImageId: context.base.imageId };
+  const lineage = {
+    bakeId: context.bakeId,
+    recipe: context.recipeName,
+    recipeHash: context.recipeHash,
+    baseImageId: context.base.imageId,
+  };
   const permissions = launchPermissions(recipe.distribution.launchPermissions);
   const entries = await Promise.all(
     all.map(async ({ region, imageId }) => {
       const ec2 = deps.ec2(region);
-      const { Images = [] } = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [imageId] }] }));
+      const { Images = [] } = await ec2.send(
+        new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [imageId] }] }),
+      );
       const image = Images[0];
-      if (image?.State !== 'available') throw new ImageFailedError(`image ${imageId} in ${region} is ${image?.State ?? 'gone'}`);
-      const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
+      if (image?.State !== 'available')
+        throw new ImageFailedError(`image ${imageId} in ${region} is ${image?.State ?? 'gone'}`);
+      const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) =>
+        m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+      );
       await ec2.send(
-        new CreateTagsCommand({ Resources: [imageId], Tags: lineageTags(lineage, { Name: context.imageName, ...recipe.image.tags }) }),
+        new CreateTagsCommand({
+          Resources: [imageId],
+          Tags: lineageTags(lineage, { Name: context.imageName, ...recipe.image.tags }),
+        }),
       );
       if (snapshotIds.length > 0) {
         const snapshotTags = { Name: context.imageName, ...recipe.image.snapshotTags };
-        await ec2.send(new CreateTagsCommand({ Resources: snapshotIds, Tags: lineageTags(lineage, snapshotTags) }));
+        await ec2.send(
+          new CreateTagsCommand({ Resources: snapshotIds, Tags: lineageTags(lineage, snapshotTags) }),
+        );
       }
       if (permissions.length > 0) {
         await ec2.send(
-          new ModifyImageAttributeCommand({ ImageId: imageId, Attribute: 'launchPermission', LaunchPermission: { Add: permissions } }),
+          new ModifyImageAttributeCommand({
+            ImageId: imageId,
+            Attribute: 'launchPermission',
+            LaunchPermission: { Add: permissions },
+          }),
         );
       }
       return [region, { imageId, snapshotIds }] as const;
@@ -56,4 +80,3 @@ export function launchPermissions(p: Recipe['distribution']['launchPermissions']
     ...(p.public ? [{ Group: 'all' as const }] : []),
   ];
 }
-

@@ -3,7 +3,7 @@ import type { Ec2Send } from '../../lib/aws/clients.js';
 import { wrapUserData } from '../../lib/bootstrap/wrapper.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
 import type { BakeContext, BaseImage, ResolvedRecipe } from '../../lib/state.js';
-import { TAG, lineageTags } from '../../lib/tags.js';
+import { lineageTags, TAG } from '../../lib/tags.js';
 
 export interface LaunchDeps {
   ec2: Ec2Send;
@@ -24,10 +24,23 @@ export interface LaunchInput {
 export async function launchBuilder({ recipe, context }: LaunchInput, deps: LaunchDeps) {
   const { builder } = recipe;
   const tags = lineageTags(
-    { bakeId: context.bakeId, recipe: context.recipeName, recipeHash: context.recipeHash, baseImageId: context.base.imageId },
-    { Name: `ami-bake builder ${context.recipeName} ${context.shortId}`, ...builder.tags, [TAG.role]: 'builder' },
+    {
+      bakeId: context.bakeId,
+      recipe: context.recipeName,
+      recipeHash: context.recipeHash,
+      baseImageId: context.base.imageId,
+    },
+    {
+      Name: `ami-bake builder ${context.recipeName} ${context.shortId}`,
+      ...builder.tags,
+      [TAG.role]: 'builder',
+    },
   );
-  const userData = wrapUserData({ platform: recipe.bootstrap.platform, script: recipe.bootstrap.script, bakeId: context.bakeId });
+  const userData = wrapUserData({
+    platform: recipe.bootstrap.platform,
+    script: recipe.bootstrap.script,
+    bakeId: context.bakeId,
+  });
   const groups = builder.securityGroupIds ?? (deps.securityGroupId ? [deps.securityGroupId] : undefined);
   const profile = builder.instanceProfile ?? deps.instanceProfile;
   const { Instances = [] } = await deps.ec2.send(
@@ -68,7 +81,12 @@ export function blockDeviceMappings(
   base: Pick<BaseImage, 'rootDeviceName' | 'rootVolumeSizeGiB'>,
 ): BlockDeviceMapping[] {
   // The root size is always explicit: the base's size unless the recipe asks for more.
-  const root = { type: 'gp3' as const, encrypted: true, ...volumes.root, sizeGiB: volumes.root?.sizeGiB ?? base.rootVolumeSizeGiB };
+  const root = {
+    type: 'gp3' as const,
+    encrypted: true,
+    ...volumes.root,
+    sizeGiB: volumes.root?.sizeGiB ?? base.rootVolumeSizeGiB,
+  };
   const ebs = (v: typeof root & { snapshotId?: string }) => ({
     VolumeSize: v.sizeGiB,
     VolumeType: v.type,

@@ -2,7 +2,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
 import type { EventsSend } from '../../lib/aws/clients.js';
 import { EventNotPublishedError } from '../../lib/errors.js';
-import { EVENT_DETAILS, EVENT_SOURCE, type DetailType } from '../../lib/events.js';
+import { type DetailType, EVENT_DETAILS, EVENT_SOURCE } from '../../lib/events.js';
 import {
   type CleanupReport,
   contextSchema,
@@ -49,11 +49,20 @@ export async function publishEvent({ detailType, bake }: PublishInput, deps: Pub
   const detail = EVENT_DETAILS[detailType].parse(buildDetail(detailType, bake, deps.now()));
   const { FailedEntryCount, Entries = [] } = await deps.events.send(
     new PutEventsCommand({
-      Entries: [{ Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: deps.busName }],
+      Entries: [
+        {
+          Source: EVENT_SOURCE,
+          DetailType: detailType,
+          Detail: JSON.stringify(detail),
+          EventBusName: deps.busName,
+        },
+      ],
     }),
   );
   if (FailedEntryCount) {
-    throw new EventNotPublishedError(`${detailType}: ${Entries[0]?.ErrorCode ?? 'unknown'} ${Entries[0]?.ErrorMessage ?? ''}`);
+    throw new EventNotPublishedError(
+      `${detailType}: ${Entries[0]?.ErrorCode ?? 'unknown'} ${Entries[0]?.ErrorMessage ?? ''}`,
+    );
   }
   return { detailType, eventId: Entries[0]?.EventId };
 }
@@ -63,7 +72,13 @@ function buildDetail(type: DetailType, bake: Bake, now: Date): unknown {
   const recipe = { name: c?.recipeName ?? bake.recipe?.name ?? 'unknown', hash: c?.recipeHash };
   if (type === 'Bake Failed') return failedDetail(bake, recipe, now);
   if (!c) throw new EventNotPublishedError(`${type}: the bake has no resolved context`);
-  const common = { bakeId: bake.bakeId, recipe, base: c.base, imageName: c.imageName, buildRegion: c.buildRegion };
+  const common = {
+    bakeId: bake.bakeId,
+    recipe,
+    base: c.base,
+    imageName: c.imageName,
+    buildRegion: c.buildRegion,
+  };
   if (type === 'Bake Started') {
     return { ...common, targetRegions: c.copyTargets.map((t) => t.region), startedAt: c.startedAt };
   }
@@ -78,11 +93,21 @@ function buildDetail(type: DetailType, bake: Bake, now: Date): unknown {
 }
 
 function failedDetail(bake: Bake, recipe: { name: string; hash?: string }, now: Date) {
-  const [stage, failure] = Object.entries(bake.failure ?? {})[0] ?? ['unknown', { Error: 'unknown', Cause: '' }];
-  const empty: CleanupReport = { terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems: [] };
+  const [stage, failure] = Object.entries(bake.failure ?? {})[0] ?? [
+    'unknown',
+    { Error: 'unknown', Cause: '' },
+  ];
+  const empty: CleanupReport = {
+    terminatedInstances: [],
+    deregisteredImages: [],
+    deletedSnapshots: [],
+    problems: [],
+  };
   const cleanup = (bake.cleanup as CleanupReport | undefined) ?? {
     ...empty,
-    problems: bake.cleanupFailure ? [`cleanup failed: ${bake.cleanupFailure.Error}: ${causeText(bake.cleanupFailure.Cause)}`] : [],
+    problems: bake.cleanupFailure
+      ? [`cleanup failed: ${bake.cleanupFailure.Error}: ${causeText(bake.cleanupFailure.Cause)}`]
+      : [],
   };
   return {
     bakeId: bake.bakeId,
@@ -110,7 +135,10 @@ export function causeText(cause: string | undefined): string {
 export function stageDurations(bake: Bake): Record<string, number> {
   const c = bake.context;
   if (!c) return {};
-  const lastCopy = (bake.copies ?? []).map((x) => x.at).sort().at(-1);
+  const lastCopy = (bake.copies ?? [])
+    .map((x) => x.at)
+    .sort()
+    .at(-1);
   const marks: [string, string | undefined][] = [
     ['ResolveRecipe', c.at],
     ['LaunchBuilder', bake.builder?.at],

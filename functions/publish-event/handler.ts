@@ -5,5 +5,9 @@ import { publishEvent, publishInputSchema } from './core.js';
 
 export const handler = makeHandler(publishInputSchema, (input) => {
   const c = config();
-  return publishEvent(input, { events: events(c.AWS_REGION), busName: c.EVENT_BUS_NAME, now: () => new Date() });
+  return publishEvent(input, {
+    events: events(c.AWS_REGION),
+    busName: c.EVENT_BUS_NAME,
+    now: () => new Date(),
+  });
 });

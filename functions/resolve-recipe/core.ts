@@ -1,4 +1,9 @@
-import { DescribeImagesCommand, DescribeInstanceTypesCommand, type Filter, type Image } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
+  type Filter,
+  type Image,
+} from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { Ec2Send, SsmSend } from '../../lib/aws/clients.js';
 import { BaseImageNotFoundError, RecipeInvalidError } from '../../lib/errors.js';
@@ -65,7 +70,9 @@ async function resolveBase(base: Recipe['base'], deps: ResolveDeps): Promise<Bas
   ];
   if (filter.architecture) filters.push({ Name: 'architecture', Values: [filter.architecture] });
   if (filter.productCode) filters.push({ Name: 'product-code', Values: [filter.productCode] });
-  const { Images = [] } = await deps.ec2.send(new DescribeImagesCommand({ Owners: filter.owners, Filters: filters }));
+  const { Images = [] } = await deps.ec2.send(
+    new DescribeImagesCommand({ Owners: filter.owners, Filters: filters }),
+  );
   const newest = Images.filter((i) => i.ImageId && i.CreationDate).sort((a, b) =>
     (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''),
   )[0];
@@ -83,12 +90,16 @@ async function readParameter(name: string, deps: ResolveDeps): Promise<string> {
     const { Parameter } = await deps.ssm.send(new GetParameterCommand({ Name: name }));
     const value = Parameter?.Value ?? '';
     if (!/^ami-[0-9a-f]+$/.test(value)) {
-      throw new BaseImageNotFoundError(`base.ssmParameter ${name} holds ${JSON.stringify(value)}, not an image id`);
+      throw new BaseImageNotFoundError(
+        `base.ssmParameter ${name} holds ${JSON.stringify(value)}, not an image id`,
+      );
     }
     return value;
   } catch (error) {
     if ((error as Error).name === 'ParameterNotFound') {
-      throw new BaseImageNotFoundError(`base.ssmParameter: parameter ${name} does not exist in ${deps.region}`);
+      throw new BaseImageNotFoundError(
+        `base.ssmParameter: parameter ${name} does not exist in ${deps.region}`,
+      );
     }
     throw error;
   }
@@ -97,11 +108,18 @@ async function readParameter(name: string, deps: ResolveDeps): Promise<string> {
 async function describeOne(imageId: string, what: string, deps: ResolveDeps): Promise<BaseImage> {
   // Filters, not ImageIds: a missing id then yields an empty list instead of an error code.
   const { Images = [] } = await deps.ec2.send(
-    new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [imageId] }], IncludeDeprecated: true }),
+    new DescribeImagesCommand({
+      Filters: [{ Name: 'image-id', Values: [imageId] }],
+      IncludeDeprecated: true,
+    }),
   );
   const image = Images[0];
-  if (!image) throw new BaseImageNotFoundError(`${what}: no such image in ${deps.region}, or not visible to this account`);
-  if (image.State !== 'available') throw new BaseImageNotFoundError(`${what}: image is ${image.State}, not available`);
+  if (!image)
+    throw new BaseImageNotFoundError(
+      `${what}: no such image in ${deps.region}, or not visible to this account`,
+    );
+  if (image.State !== 'available')
+    throw new BaseImageNotFoundError(`${what}: image is ${image.State}, not available`);
   return toBase(image);
 }
 
@@ -122,9 +140,12 @@ function toBase(image: Image): BaseImage {
 
 async function checkInstanceType(type: string, base: BaseImage, deps: ResolveDeps) {
   try {
-    const { InstanceTypes = [] } = await deps.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as never] }));
+    const { InstanceTypes = [] } = await deps.ec2.send(
+      new DescribeInstanceTypesCommand({ InstanceTypes: [type as never] }),
+    );
     const archs = InstanceTypes[0]?.ProcessorInfo?.SupportedArchitectures ?? [];
-    if (InstanceTypes.length === 0) return [{ path: 'builder.instanceType', message: `${type} is not offered in ${deps.region}` }];
+    if (InstanceTypes.length === 0)
+      return [{ path: 'builder.instanceType', message: `${type} is not offered in ${deps.region}` }];
     if (!archs.includes(base.architecture)) {
       return [
         {

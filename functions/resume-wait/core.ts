@@ -3,7 +3,7 @@ import { logger } from '../../lib/logger.js';
 import { type CheckDeps, checkWaits } from '../../lib/waits/check.js';
 import { imageFailure } from '../../lib/waits/evaluate.js';
 import type { WaitStore } from '../../lib/waits/store.js';
-import { type Verdict, resourceKey } from '../../lib/waits/types.js';
+import { resourceKey, type Verdict } from '../../lib/waits/types.js';
 
 /** The two EC2 events (default bus) that can end a wait. */
 export const ec2EventSchema = z.discriminatedUnion('detail-type', [
@@ -34,8 +34,14 @@ export async function resumeWait(event: Ec2Event, deps: ResumeDeps) {
   if (!record) return { resource, answered: false };
   const known = new Map<string, Verdict>();
   // A failed AMI says why only in the event; DescribeImages may already have forgotten it.
-  if (event['detail-type'] === 'EC2 AMI State Change' && ['failed', 'deregistered', 'error'].includes(event.detail.State)) {
-    known.set(resource, imageFailure(event.region, event.detail.ImageId, event.detail.State, event.detail.ErrorMessage));
+  if (
+    event['detail-type'] === 'EC2 AMI State Change' &&
+    ['failed', 'deregistered', 'error'].includes(event.detail.State)
+  ) {
+    known.set(
+      resource,
+      imageFailure(event.region, event.detail.ImageId, event.detail.State, event.detail.ErrorMessage),
+    );
   }
   const { answered } = await checkWaits([record], deps, known);
   logger.info('EC2 event handled', { resource, answered });

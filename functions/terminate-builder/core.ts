@@ -10,14 +10,18 @@ export interface TerminateDeps {
 /** Terminates the bake's builder(s), found by tag: a retried launch can never leave a twin behind. */
 export async function terminateBuilder({ context }: { context: { bakeId: string } }, deps: TerminateDeps) {
   const instanceIds = await liveInstances(deps.ec2, context.bakeId);
-  if (instanceIds.length > 0) await deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
+  if (instanceIds.length > 0)
+    await deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
   return { instanceIds, at: deps.now().toISOString() };
 }
 
 export async function liveInstances(ec2: Ec2Send, bakeId: string): Promise<string[]> {
   const { Reservations = [] } = await ec2.send(
     new DescribeInstancesCommand({
-      Filters: [bakeFilter(bakeId), { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }],
+      Filters: [
+        bakeFilter(bakeId),
+        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+      ],
     }),
   );
   return Reservations.flatMap((r) => r.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));

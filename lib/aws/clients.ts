@@ -1,9 +1,9 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 
 /**
@@ -33,7 +33,9 @@ export const ssm = perRegion((region) => new SSMClient(base(region)));
 export const sfn = perRegion((region) => new SFNClient(base(region)));
 export const events = perRegion((region) => new EventBridgeClient(base(region)));
 export const dynamo = perRegion((region) =>
-  DynamoDBDocumentClient.from(new DynamoDBClient(base(region)), { marshallOptions: { removeUndefinedValues: true } }),
+  DynamoDBDocumentClient.from(new DynamoDBClient(base(region)), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
 );
 
 export type Ec2Send = Pick<EC2Client, 'send'>;

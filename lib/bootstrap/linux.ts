@@ -57,6 +57,7 @@ ab_urlencode() {
 }
 
 ab_sha256() { openssl dgst -sha256 | awk '{print $NF}'; }
+# The key is on openssl's command line; IMDS hands the same credentials to any local process anyway.
 ab_hmac() { printf '%s' "$2" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" | awk '{print $NF}'; }
 
 # ab_create_tags REGION INSTANCE-ID KEY VALUE [KEY VALUE]...: EC2 Query API, SigV4 with the AB_* credentials.
@@ -174,7 +175,7 @@ mkdir -p "$STATE" "$LOGS" && chmod 700 "$STATE"
 cat >"$STATE/reporter.sh" <<'${REPORTER_DELIMITER}'
 ${LINUX_REPORTER}${REPORTER_DELIMITER}
 # cloud-init waits for this script and its output pipes, the reporter waits for cloud-init: it must
-# run in its own session with no inherited descriptors.
+# run in its own session with no inherited descriptors (cloud-final.service has KillMode=process).
 ab_detach() {
   if [ "\${AMI_BAKE_FOREGROUND:-}" = 1 ]; then bash "$@" >>"$LOGS/reporter.log" 2>&1; return; fi
   setsid nohup bash "$@" </dev/null >>"$LOGS/reporter.log" 2>&1 &

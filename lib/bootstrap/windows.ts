@@ -55,8 +55,8 @@ $abLog = Join-Path $abDir 'bootstrap.log'
 New-Item -ItemType Directory -Force -Path $abDir | Out-Null
 
 function Get-AbImds([string]$Path) {
-  $token = Invoke-RestMethod -UseBasicParsing -TimeoutSec 5 -Method Put -Uri 'http://169.254.169.254/latest/api/token' -Headers @{ 'X-aws-ec2-metadata-token-ttl-seconds' = '300' }
-  Invoke-RestMethod -UseBasicParsing -TimeoutSec 5 -Uri "http://169.254.169.254/latest/meta-data/$Path" -Headers @{ 'X-aws-ec2-metadata-token' = $token }
+  $token = Invoke-RestMethod -UseBasicParsing -TimeoutSec 5 -ErrorAction Stop -Method Put -Uri 'http://169.254.169.254/latest/api/token' -Headers @{ 'X-aws-ec2-metadata-token-ttl-seconds' = '300' }
+  Invoke-RestMethod -UseBasicParsing -TimeoutSec 5 -ErrorAction Stop -Uri "http://169.254.169.254/latest/meta-data/$Path" -Headers @{ 'X-aws-ec2-metadata-token' = $token }
 }
 
 # Printable ASCII only: no colour codes or control characters in tags or on the console.

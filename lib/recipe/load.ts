@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { wrapUserData } from '../bootstrap/wrapper.js';
 import type { ResolvedRecipe } from '../state.js';
-import { USER_DATA_LIMIT_BYTES, recipeSchema } from './schema.js';
+import { recipeSchema, USER_DATA_LIMIT_BYTES } from './schema.js';
 
 export interface Problem {
   path: string;
@@ -22,11 +22,17 @@ export async function loadRecipeFile(path: string): Promise<LoadResult> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { ok: false, problems: [{ path: '(file)', message: `cannot read ${path}: ${(error as Error).message}` }] };
+    return {
+      ok: false,
+      problems: [{ path: '(file)', message: `cannot read ${path}: ${(error as Error).message}` }],
+    };
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? '' })) };
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? '' })),
+    };
   }
   return parseRecipe(doc.toJS(), dirname(resolve(path)));
 }
@@ -52,7 +58,11 @@ export async function parseRecipe(raw: unknown, baseDir: string): Promise<LoadRe
 
 /** EC2 rejects user data over 16 KB (before base64); the wrapper counts against it too. */
 export function checkUserDataSize(recipe: ResolvedRecipe): Problem | undefined {
-  const wrapped = wrapUserData({ platform: recipe.bootstrap.platform, script: recipe.bootstrap.script, bakeId: 'x'.repeat(36) });
+  const wrapped = wrapUserData({
+    platform: recipe.bootstrap.platform,
+    script: recipe.bootstrap.script,
+    bakeId: 'x'.repeat(36),
+  });
   const bytes = Buffer.byteLength(wrapped, 'utf8');
   if (bytes <= USER_DATA_LIMIT_BYTES) return undefined;
   const own = Buffer.byteLength(recipe.bootstrap.script, 'utf8');
@@ -65,11 +75,15 @@ export function checkUserDataSize(recipe: ResolvedRecipe): Problem | undefined {
 export function toProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
   return issues.map((i) => {
     let message = i.message;
-    if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+    if (i.code === 'unrecognized_keys')
+      message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
     return { path: i.path.join('.') || '(root)', message };
   });
 }
 
 export function formatProblems(file: string, problems: readonly Problem[]): string {
-  return [`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...problems.map((p) => `  ${p.path}: ${p.message}`)].join('\n');
+  return [
+    `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+    ...problems.map((p) => `  ${p.path}: ${p.message}`),
+  ].join('\n');
 }

@@ -1,6 +1,16 @@
-import { DescribeImagesCommand, DescribeInstancesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  GetConsoleOutputCommand,
+  type Instance,
+} from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../aws/clients.js';
-import { LOG_TAIL_TAG_KEY, RESULT_TAG_KEY, parseConsoleResult, parseResultTag } from '../bootstrap/wrapper.js';
+import {
+  LOG_TAIL_TAG_KEY,
+  parseConsoleResult,
+  parseResultTag,
+  RESULT_TAG_KEY,
+} from '../bootstrap/wrapper.js';
 import { fromTags } from '../tags.js';
 import type { Verdict } from './types.js';
 
@@ -17,10 +27,16 @@ function chunks<T>(items: readonly T[]): T[][] {
  * Verdicts for builder instances of one region, from one DescribeInstances call per 200 ids.
  * Filters instead of InstanceIds: one vanished id must not fail the whole batch.
  */
-export async function evaluateInstances(ec2: Ec2Send, ids: readonly string[], now: Date): Promise<Map<string, Verdict>> {
+export async function evaluateInstances(
+  ec2: Ec2Send,
+  ids: readonly string[],
+  now: Date,
+): Promise<Map<string, Verdict>> {
   const verdicts = new Map<string, Verdict>();
   for (const batch of chunks(ids)) {
-    const pages = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }] }));
+    const pages = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: batch }] }),
+    );
     for (const instance of (pages.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
       if (instance.InstanceId) verdicts.set(instance.InstanceId, await instanceVerdict(ec2, instance, now));
     }
@@ -32,7 +48,11 @@ async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Pro
   const id = instance.InstanceId ?? '';
   const state = instance.State?.Name;
   if (state === 'terminated' || state === 'shutting-down') {
-    return { status: 'failure', error: 'BootstrapNoResultError', cause: `builder ${id} was terminated before it reported a result` };
+    return {
+      status: 'failure',
+      error: 'BootstrapNoResultError',
+      cause: `builder ${id} was terminated before it reported a result`,
+    };
   }
   if (state !== 'stopped') return { status: 'pending' };
   const tags = fromTags(instance.Tags);
@@ -47,7 +67,10 @@ async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Pro
     };
   }
   if (result.outcome === 'success') {
-    return { status: 'success', output: { outcome: 'success', exitCode: result.exitCode, at: now.toISOString() } };
+    return {
+      status: 'success',
+      output: { outcome: 'success', exitCode: result.exitCode, at: now.toISOString() },
+    };
   }
   const tail = tags[LOG_TAIL_TAG_KEY] || (await consoleTail(ec2, id));
   return {
@@ -83,8 +106,13 @@ export async function evaluateImages(
       const imageId = image.ImageId ?? '';
       const state = image.State ?? 'pending';
       if (state === 'available') {
-        const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
-        verdicts.set(imageId, { status: 'success', output: { region, imageId, snapshotIds, at: now.toISOString() } });
+        const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) =>
+          m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+        );
+        verdicts.set(imageId, {
+          status: 'success',
+          output: { region, imageId, snapshotIds, at: now.toISOString() },
+        });
       } else if (state !== 'pending') {
         verdicts.set(imageId, imageFailure(region, imageId, state, image.StateReason?.Message));
       } else {

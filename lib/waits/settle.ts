@@ -20,15 +20,24 @@ export async function settle(record: WaitRecord, verdict: Verdict, deps: SettleD
   if (verdict.status === 'pending') return false;
   try {
     if (verdict.status === 'success') {
-      await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: record.taskToken, output: JSON.stringify(verdict.output) }));
+      await deps.sfn.send(
+        new SendTaskSuccessCommand({ taskToken: record.taskToken, output: JSON.stringify(verdict.output) }),
+      );
     } else {
       await deps.sfn.send(
-        new SendTaskFailureCommand({ taskToken: record.taskToken, error: verdict.error, cause: verdict.cause.slice(0, 32_000) }),
+        new SendTaskFailureCommand({
+          taskToken: record.taskToken,
+          error: verdict.error,
+          cause: verdict.cause.slice(0, 32_000),
+        }),
       );
     }
   } catch (error) {
     if (!STALE.has((error as Error).name)) throw error;
-    logger.info('wait already answered or gone', { resource: record.resource, reason: (error as Error).name });
+    logger.info('wait already answered or gone', {
+      resource: record.resource,
+      reason: (error as Error).name,
+    });
   }
   await deps.store.delete(record.resource);
   logger.info('wait answered', { resource: record.resource, bakeId: record.bakeId, status: verdict.status });

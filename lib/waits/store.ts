@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoSend } from '../aws/clients.js';
-import { type WaitRecord, type WaitRequest, resourceKey } from './types.js';
+import { resourceKey, type WaitRecord, type WaitRequest } from './types.js';
 
 export interface WaitStore {
   put(request: WaitRequest, now: Date): Promise<WaitRecord>;
@@ -25,7 +25,9 @@ export function dynamoWaitStore(db: DynamoSend, table: string): WaitStore {
       return record;
     },
     async get(resource) {
-      const { Item } = await db.send(new GetCommand({ TableName: table, Key: { resource }, ConsistentRead: true }));
+      const { Item } = await db.send(
+        new GetCommand({ TableName: table, Key: { resource }, ConsistentRead: true }),
+      );
       return Item as WaitRecord | undefined;
     },
     async delete(resource) {

@@ -8,9 +8,9 @@ import {
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../local/emulator.js';
 import { parseRecipe } from '../../lib/recipe/load.js';
 import type { ResolvedRecipe } from '../../lib/state.js';
+import { type RunningEmulator, startEmulator } from '../../local/emulator.js';
 
 /** One emulator per test file (files run in their own processes), stopped after the file. */
 export function useEmulator(): { endpoint: () => string } {
@@ -47,11 +47,15 @@ export interface Inventory {
 export async function inventory(region: string): Promise<Inventory> {
   const client = ec2(region);
   const { Reservations = [] } = await client.send(
-    new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] }),
+    new DescribeInstancesCommand({
+      Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }],
+    }),
   );
   const { Images = [] } = await client.send(new DescribeImagesCommand({ Owners: ['self'] }));
   // DescribeSnapshots ignores OwnerIds in moto; the owner-id filter works in both.
-  const { Snapshots = [] } = await client.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'owner-id', Values: [ACCOUNT] }] }));
+  const { Snapshots = [] } = await client.send(
+    new DescribeSnapshotsCommand({ Filters: [{ Name: 'owner-id', Values: [ACCOUNT] }] }),
+  );
   const { Volumes = [] } = await client.send(new DescribeVolumesCommand({}));
   return {
     liveInstances: Reservations.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? ''),
@@ -70,13 +74,21 @@ export function added(before: Inventory, after: Inventory) {
   const diff = (a: string[], b: string[]) => b.filter((x) => !a.includes(x));
   return {
     liveInstances: diff(before.liveInstances, after.liveInstances),
-    images: diff(before.images.map((i) => i.ImageId ?? ''), after.images.map((i) => i.ImageId ?? '')),
-    snapshots: diff(before.snapshots.map((s) => s.SnapshotId ?? ''), after.snapshots.map((s) => s.SnapshotId ?? '')),
+    images: diff(
+      before.images.map((i) => i.ImageId ?? ''),
+      after.images.map((i) => i.ImageId ?? ''),
+    ),
+    snapshots: diff(
+      before.snapshots.map((s) => s.SnapshotId ?? ''),
+      after.snapshots.map((s) => s.SnapshotId ?? ''),
+    ),
     volumes: diff(before.volumes, after.volumes),
   };
 }
 
-export function tagsOf(resource: { Tags?: { Key?: string; Value?: string }[] } | undefined): Record<string, string> {
+export function tagsOf(
+  resource: { Tags?: { Key?: string; Value?: string }[] } | undefined,
+): Record<string, string> {
   return Object.fromEntries((resource?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
 
@@ -85,11 +97,18 @@ export async function recipe(overrides: Record<string, unknown> = {}): Promise<R
     name: 'e2e-web',
     base: { ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
     builder: { instanceType: 't3.micro', tags: { team: 'platform' } },
-    bootstrap: { platform: 'linux', script: '#!/bin/bash\nset -euo pipefail\necho hello > /etc/motd\n', timeoutMinutes: 5 },
+    bootstrap: {
+      platform: 'linux',
+      script: '#!/bin/bash\nset -euo pipefail\necho hello > /etc/motd\n',
+      timeoutMinutes: 5,
+    },
     image: { tags: { os: 'al2023' }, snapshotTags: { backup: 'none' } },
     distribution: {
       regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
-      launchPermissions: { accounts: ['111122223333'], organizations: ['arn:aws:organizations::123456789012:organization/o-abcdefghij'] },
+      launchPermissions: {
+        accounts: ['111122223333'],
+        organizations: ['arn:aws:organizations::123456789012:organization/o-abcdefghij'],
+      },
     },
     ...overrides,
   };

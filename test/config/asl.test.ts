@@ -1,0 +1,106 @@
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import * as errors from '../../lib/errors.js';
+import { ERROR_NAMES, TRANSIENT_AWS_ERRORS } from '../../lib/errors.js';
+import {
+  allStates,
+  childMachines,
+  expectedFunctionKey,
+  fakeArnFunctionKey,
+  loadAsl,
+  type StateMachine,
+  successors,
+  WAIT_FOR_TASK_TOKEN,
+} from './asl.js';
+
+/** Where failures go: everything to Cleanup, Cleanup on to the failure event, that to the Fail state. */
+const CATCH_TARGET: Record<string, string> = {
+  Cleanup: 'PublishBakeFailed',
+  PublishBakeFailed: 'BakeFailed',
+};
+
+const asl = loadAsl();
+const states = allStates(asl);
+const tasks = states.filter((s) => s.state.Type === 'Task');
+
+describe('statemachine/bake.asl.yml', () => {
+  it('is valid Amazon States Language', () => {
+    // asl-validator adds QueryLanguage to every state it sees: validate a copy.
+    const result = aslValidator(structuredClone(asl));
+
+    expect(result.errorsText(), result.errorsText()).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('gives every Task a timeout and retries', () => {
+    expect(tasks.length).toBeGreaterThan(10);
+    for (const { name, state } of tasks) {
+      expect(state.TimeoutSeconds ?? state.TimeoutSecondsPath, `${name} has no timeout`).toBeDefined();
+      expect(state.Retry?.length, `${name} has no Retry`).toBeGreaterThan(0);
+    }
+  });
+
+  it('catches every error of a top-level Task, and of a Map for the Tasks inside it', () => {
+    for (const { name, state, parent } of tasks) {
+      const catcher = parent === undefined ? state : asl.States[parent];
+      const catchesAll = (catcher?.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL'));
+      expect(catchesAll, `${parent ?? name} does not catch States.ALL`).toBe(true);
+    }
+  });
+
+  it('sends every caught failure to Cleanup, and Cleanup on to the Bake Failed event', () => {
+    const catchers = states.filter((s) => (s.state.Catch ?? []).length > 0);
+    expect(catchers.map((s) => s.name)).toEqual(expect.arrayContaining(['Cleanup', 'PublishBakeFailed']));
+    for (const { name, state } of catchers) {
+      for (const c of state.Catch ?? []) {
+        expect(c.Next, `${name} catches into ${c.Next}`).toBe(CATCH_TARGET[name] ?? 'Cleanup');
+      }
+    }
+  });
+
+  it('can reach every state from StartAt', () => {
+    const unreachable = (machine: StateMachine): string[] => {
+      const seen = new Set<string>();
+      const queue = [machine.StartAt];
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const state = machine.States[name];
+        if (state) queue.push(...successors(state));
+      }
+      const nested = Object.values(machine.States).flatMap((s) => childMachines(s).flatMap(unreachable));
+      return [...Object.keys(machine.States).filter((n) => !seen.has(n)), ...nested];
+    };
+
+    expect(unreachable(asl)).toEqual([]);
+  });
+
+  it('invokes the function named after each Task state', () => {
+    for (const { name, state } of tasks) {
+      const target = state.Resource === WAIT_FOR_TASK_TOKEN ? state.Parameters?.FunctionName : state.Resource;
+      expect(fakeArnFunctionKey(target), name).toBe(expectedFunctionKey(name));
+    }
+  });
+
+  it('matches only States.*, Lambda.*, transient AWS codes and the named errors of lib/errors.ts', () => {
+    const known = new Set<string>([...TRANSIENT_AWS_ERRORS, ...ERROR_NAMES]);
+    const used = states.flatMap(({ state }) =>
+      [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals),
+    );
+    const unknown = used.filter((e) => !/^(States|Lambda)\./.test(e) && !known.has(e));
+
+    expect(used.length).toBeGreaterThan(0);
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe('ERROR_NAMES in lib/errors.ts', () => {
+  it.each(ERROR_NAMES)('%s is an exported error class whose instances carry that name', (name) => {
+    const exported: unknown = (errors as Record<string, unknown>)[name];
+
+    expect(typeof exported).toBe('function');
+    const instance: unknown = new (exported as new (message: string) => unknown)('m');
+    expect(instance).toBeInstanceOf(Error);
+    expect((instance as Error).name).toBe(name);
+  });
+});
