@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { INPUT_ERROR_NAMES } from '../lib/errors.js';
 import { formatProblems, loadRecipeFile } from '../lib/recipe/load.js';
@@ -16,6 +17,8 @@ Options:
   --simulate-bootstrap-failure        the played builder reports that the recipe's script failed
   --simulate-bootstrap-hang           the played builder never reports; the bootstrap budget runs out
   --simulate-copy-failure <region>    EC2 reports the copy to <region> as failed (repeatable)
+  --print-input                       print the state machine input for this recipe (to start a deployed
+                                      bake with aws stepfunctions start-execution) and exit; creates nothing
   --verbose                           also print the handlers' structured logs
   -h, --help                          show this help
 
@@ -36,6 +39,7 @@ type Options = {
   hang: boolean;
   failCopy: string[];
   verbose: boolean;
+  printInput: boolean;
   file: string;
 };
 
@@ -51,6 +55,7 @@ function parse(argv: string[]): Options | { help: true } | { error: string } {
         'simulate-bootstrap-hang': { type: 'boolean', default: false },
         'simulate-copy-failure': { type: 'string', multiple: true, default: [] },
         verbose: { type: 'boolean', default: false },
+        'print-input': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -72,6 +77,7 @@ function parse(argv: string[]): Options | { help: true } | { error: string } {
       hang: values['simulate-bootstrap-hang'],
       failCopy: values['simulate-copy-failure'],
       verbose: values.verbose,
+      printInput: values['print-input'],
       file: positionals[0] ?? '',
     };
   } catch (error) {
@@ -97,6 +103,10 @@ export async function main(argv: string[]): Promise<number> {
       );
     else console.error(formatProblems(options.file, loaded.problems));
     return 2;
+  }
+  if (options.printInput) {
+    console.log(JSON.stringify({ bakeId: randomUUID(), recipe: loaded.recipe }, null, 2));
+    return 0;
   }
   const { runLocalBake } = await import('./runner.js');
   const human = !options.json;

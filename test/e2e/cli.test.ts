@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { bakeInputSchema } from '../../lib/state.js';
 import { added, type Inventory, inventories, useEmulator } from './helpers.js';
 
 const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
@@ -104,6 +105,18 @@ describe('npm run bake (the local bake CLI)', () => {
     const { code, stderr } = bake('recipes/example.yml', '--region', 'moon-1');
     expect(code).toBe(2);
     expect(stderr).toContain('unknown AWS region "moon-1"');
+  });
+
+  it('prints a valid state machine input for a deployed bake with --print-input, creating nothing', async () => {
+    const before = await inventories(['us-east-1']);
+    const { code, stdout } = bake('recipes/example.yml', '--print-input');
+    expect(code).toBe(0);
+    const input = bakeInputSchema.parse(JSON.parse(stdout));
+    expect(input.recipe.bootstrap.script).toContain('dnf -y install nginx');
+    const after = await inventories(['us-east-1']);
+    expect(added(before['us-east-1'] as Inventory, after['us-east-1'] as Inventory).liveInstances).toEqual(
+      [],
+    );
   });
 
   it('exits 2 when the recipe file does not exist', () => {
