@@ -95,6 +95,9 @@ describe('a three-region bake against the emulator', () => {
     expect(builders[0]?.State?.Name).toBe('terminated');
     for (const region of regions)
       expect(added(before[region] as Inventory, after[region] as Inventory).liveInstances).toEqual([]);
+    // The builder's volumes go with it (DeleteOnTermination on every EBS mapping).
+    for (const region of regions)
+      expect(added(before[region] as Inventory, after[region] as Inventory).volumes).toEqual([]);
   });
 
   it('copies carry the source region tag', async () => {
