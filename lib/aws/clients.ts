@@ -28,11 +28,11 @@ function base(region: string) {
   return { region, maxAttempts: config().AWS_MAX_ATTEMPTS, retryMode: 'standard' as const };
 }
 
-export const ec2 = perRegion((region) => new EC2Client(base(region)));
-export const ssm = perRegion((region) => new SSMClient(base(region)));
-export const sfn = perRegion((region) => new SFNClient(base(region)));
-export const events = perRegion((region) => new EventBridgeClient(base(region)));
-export const dynamo = perRegion((region) =>
+export const ec2 = /* @__PURE__ */ perRegion((region) => new EC2Client(base(region)));
+export const ssm = /* @__PURE__ */ perRegion((region) => new SSMClient(base(region)));
+export const sfn = /* @__PURE__ */ perRegion((region) => new SFNClient(base(region)));
+export const events = /* @__PURE__ */ perRegion((region) => new EventBridgeClient(base(region)));
+export const dynamo = /* @__PURE__ */ perRegion((region) =>
   DynamoDBDocumentClient.from(new DynamoDBClient(base(region)), {
     marshallOptions: { removeUndefinedValues: true },
   }),

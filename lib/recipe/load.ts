@@ -31,7 +31,10 @@ export async function loadRecipeFile(path: string): Promise<LoadResult> {
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? '' })),
+      problems: doc.errors.map((e) => ({
+        path: '(yaml)',
+        message: (e.message.split('\n')[0] ?? '').replace(/:$/, ''),
+      })),
     };
   }
   return parseRecipe(doc.toJS(), dirname(resolve(path)));
@@ -52,17 +55,32 @@ export async function parseRecipe(raw: unknown, baseDir: string): Promise<LoadRe
   }
   const { file: _file, ...bootstrap } = recipe.bootstrap;
   const resolved = { ...recipe, bootstrap: { ...bootstrap, script: script ?? '' } };
+  const where = recipe.bootstrap.file !== undefined ? 'bootstrap.file' : 'bootstrap.script';
+  if (resolved.bootstrap.platform === 'windows' && resolved.bootstrap.script.startsWith('#cloud-config')) {
+    return {
+      ok: false,
+      problems: [{ path: where, message: 'cloud-config is for linux; windows takes PowerShell' }],
+    };
+  }
   const sizeProblem = checkUserDataSize(resolved);
-  return sizeProblem ? { ok: false, problems: [sizeProblem] } : { ok: true, recipe: resolved };
+  return sizeProblem
+    ? { ok: false, problems: [{ ...sizeProblem, path: where }] }
+    : { ok: true, recipe: resolved };
 }
 
 /** EC2 rejects user data over 16 KB (before base64); the wrapper counts against it too. */
 export function checkUserDataSize(recipe: ResolvedRecipe): Problem | undefined {
-  const wrapped = wrapUserData({
-    platform: recipe.bootstrap.platform,
-    script: recipe.bootstrap.script,
-    bakeId: 'x'.repeat(36),
-  });
+  let wrapped: string;
+  try {
+    wrapped = wrapUserData({
+      platform: recipe.bootstrap.platform,
+      script: recipe.bootstrap.script,
+      bakeId: 'x'.repeat(36),
+    });
+  } catch (error) {
+    // The wrapper refuses what it cannot embed safely (a NUL byte, `</powershell>` on Windows).
+    return { path: 'bootstrap.script', message: (error as Error).message };
+  }
   const bytes = Buffer.byteLength(wrapped, 'utf8');
   if (bytes <= USER_DATA_LIMIT_BYTES) return undefined;
   const own = Buffer.byteLength(recipe.bootstrap.script, 'utf8');
@@ -77,6 +95,8 @@ export function toProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
     let message = i.message;
     if (i.code === 'unrecognized_keys')
       message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+    // A bad record key (a reserved tag prefix) carries its reason in nested issues.
+    if (i.code === 'invalid_key' && i.issues.length > 0) message = i.issues.map((x) => x.message).join('; ');
     return { path: i.path.join('.') || '(root)', message };
   });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AWS_REGIONS } from '../regions.js';
+import { renderImageName } from './image-name.js';
 
 /** EC2 tag rules, plus our reserved prefix so a recipe cannot forge lineage tags. */
 const tagKey = z
@@ -28,7 +29,10 @@ export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 
 const baseFilter = z.strictObject({
   owners: z
-    .array(z.union([z.enum(['amazon', 'self', 'aws-marketplace']), accountId]))
+    .array(z.union([z.enum(['amazon', 'self', 'aws-marketplace']), accountId]), {
+      error: (i) =>
+        i.input === undefined ? 'owners is required: name who may publish the base image' : undefined,
+    })
     .min(
       1,
       'owners is required: name who may publish the base image (amazon, self, aws-marketplace or account ids)',
@@ -168,9 +172,8 @@ export const imageSchema = z.strictObject({
       "may contain letters, digits, spaces and ( ) [ ] . / - ' @ _ plus {tokens}",
     )
     .refine(
-      (n) =>
-        [...n.matchAll(/\{(\w+)\}/g)].every((m) => (NAME_TOKENS as readonly string[]).includes(m[1] ?? '')),
-      `unknown token; use ${NAME_TOKENS.map((t) => `{${t}}`).join(', ')}`,
+      (n) => !/[{}]/.test(n.replace(new RegExp(`\\{(${NAME_TOKENS.join('|')})\\}`, 'g'), '')),
+      `unknown token or stray brace; tokens are ${NAME_TOKENS.map((t) => `{${t}}`).join(', ')}`,
     )
     .default('{recipe}-{date}-{time}-{shortId}'),
   description: z.string().max(255).optional(),
@@ -234,30 +237,59 @@ export const distributionSchema = z
     }
   });
 
-export const recipeSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(
-      /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
-      'must be lowercase letters, digits and dashes (at most 63), not starting or ending with a dash',
-    ),
-  description: z.string().max(1024).optional(),
-  base: baseSchema,
-  builder: builderSchema,
-  bootstrap: bootstrapSchema,
-  image: imageSchema.default({
-    name: '{recipe}-{date}-{time}-{shortId}',
-    tags: {},
-    snapshotTags: {},
-    timeoutMinutes: 60,
-  }),
-  distribution: distributionSchema.default({
-    regions: [],
-    kmsKeyIds: {},
-    launchPermissions: { accounts: [], organizations: [], organizationalUnits: [], public: false },
-    copyTimeoutMinutes: 120,
-  }),
-});
+export const recipeSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+        'must be lowercase letters, digits and dashes (at most 63), not starting or ending with a dash',
+      ),
+    description: z.string().max(1024).optional(),
+    base: baseSchema,
+    builder: builderSchema,
+    bootstrap: bootstrapSchema,
+    image: imageSchema.default({
+      name: '{recipe}-{date}-{time}-{shortId}',
+      tags: {},
+      snapshotTags: {},
+      timeoutMinutes: 60,
+    }),
+    distribution: distributionSchema.default({
+      regions: [],
+      kmsKeyIds: {},
+      launchPermissions: { accounts: [], organizations: [], organizationalUnits: [], public: false },
+      copyTimeoutMinutes: 120,
+    }),
+  })
+  .superRefine((r, ctx) => {
+    // AWS refuses to make an image with encrypted snapshots public: say so before the bake, not after.
+    const encrypted = [
+      r.builder.volumes.root?.encrypted ?? true,
+      ...r.builder.volumes.ebs.map((v) => v.encrypted),
+    ];
+    if (r.distribution.launchPermissions.public && encrypted.some(Boolean)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distribution', 'launchPermissions', 'public'],
+        message:
+          'AWS cannot make an image with encrypted snapshots public: set encrypted: false on every builder volume (the root is encrypted by default)',
+      });
+    }
+    // Worst case: a 36-character bake id. EC2 allows 128 characters in an image name.
+    const longest = renderImageName(r.image.name, {
+      recipe: r.name,
+      bakeId: 'x'.repeat(36),
+      at: new Date(0),
+    });
+    if (longest.length > 128) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['image', 'name'],
+        message: `renders to ${longest.length} characters; EC2 allows 128`,
+      });
+    }
+  });
 
 /** A recipe as written (before defaults). */
 export type RecipeInput = z.input<typeof recipeSchema>;

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../aws/clients.js';
 import {
+  type BootstrapResult,
   LOG_TAIL_TAG_KEY,
   parseConsoleResult,
   parseResultTag,
@@ -56,14 +57,18 @@ async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Pro
   }
   if (state !== 'stopped') return { status: 'pending' };
   const tags = fromTags(instance.Tags);
-  const result = parseResultTag(tags[RESULT_TAG_KEY]);
+  // The tag is the primary channel; the serial console is the fallback for a builder that could
+  // not reach the EC2 API (no NAT, no VPC endpoint) but did write its result line.
+  const tagged = parseResultTag(tags[RESULT_TAG_KEY]);
+  const fromConsole = tagged ? undefined : await consoleResult(ec2, id);
+  const result = tagged ?? fromConsole;
   if (!result) {
     return {
       status: 'failure',
       error: 'BootstrapNoResultError',
       cause:
         `builder ${id} stopped without reporting a result: the bootstrap powered it off early, ` +
-        'or the wrapper could not tag the instance (check the builder instance profile)',
+        'or the wrapper could neither tag the instance nor write to its console (check the builder instance profile)',
     };
   }
   if (result.outcome === 'success') {
@@ -72,7 +77,7 @@ async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Pro
       output: { outcome: 'success', exitCode: result.exitCode, at: now.toISOString() },
     };
   }
-  const tail = tags[LOG_TAIL_TAG_KEY] || (await consoleTail(ec2, id));
+  const tail = tags[LOG_TAIL_TAG_KEY] || (fromConsole ?? (await consoleResult(ec2, id)))?.logTail;
   return {
     status: 'failure',
     error: 'BootstrapFailedError',
@@ -80,13 +85,13 @@ async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Pro
   };
 }
 
-async function consoleTail(ec2: Ec2Send, instanceId: string): Promise<string | undefined> {
+async function consoleResult(ec2: Ec2Send, instanceId: string): Promise<BootstrapResult | undefined> {
   try {
     const { Output } = await ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: true }));
     if (!Output) return undefined;
-    return parseConsoleResult(Buffer.from(Output, 'base64').toString('utf8'))?.logTail;
+    return parseConsoleResult(Buffer.from(Output, 'base64').toString('utf8'));
   } catch {
-    return undefined; // The log tail is a courtesy; the exit code is the verdict.
+    return undefined; // The console is a fallback and a courtesy; never the reason a wait fails.
   }
 }
 
