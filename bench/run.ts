@@ -33,7 +33,12 @@ function bundles() {
     execFileSync('unzip', ['-q', '-o', join(dir, zip), '-d', out]);
     const mjs = findMjs(out);
     const imports = Array.from({ length: runs }, () => coldImport(mjs));
-    rows.push({ fn: zip.replace(/\.zip$/, ''), zip: statSync(join(dir, zip)).size, mjs: statSync(mjs).size, importMs: median(imports) });
+    rows.push({
+      fn: zip.replace(/\.zip$/, ''),
+      zip: statSync(join(dir, zip)).size,
+      mjs: statSync(mjs).size,
+      importMs: median(imports),
+    });
   }
   rmSync(dir, { recursive: true, force: true });
   return { packageSeconds, rows: rows.sort((a, b) => a.fn.localeCompare(b.fn)) };
@@ -49,7 +54,10 @@ function findMjs(dir: string): string {
 /** A fresh Node process importing the bundle: what a Lambda cold start pays for our code. */
 function coldImport(file: string): number {
   const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, AWS_REGION: 'us-east-1' } });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, AWS_REGION: 'us-east-1' },
+  });
   if (r.status !== 0) throw new Error(`import of ${file} failed: ${r.stderr}`);
   return Number(r.stdout.trim());
 }
@@ -76,7 +84,8 @@ async function localBakes() {
           }
         },
       });
-      if (result.status !== 'succeeded') throw new Error(`bake ${i} failed: ${JSON.stringify(result.failure)}`);
+      if (result.status !== 'succeeded')
+        throw new Error(`bake ${i} failed: ${JSON.stringify(result.failure)}`);
       walls.push(result.durationSeconds);
     }
     return { walls, stages: [...stages.entries()].map(([label, xs]) => ({ label, ms: median(xs) * 1000 })) };

@@ -218,16 +218,19 @@ describe('a recipe with one mistake is rejected with exactly one problem: its pa
       path: 'image.snapshotTags.ami-bake:bake-id',
       reason: 'reserved for lineage tags',
     },
-  ])('rejects a tag key starting with $prefix at the path of that tag, saying why', async ({ file, path, reason }) => {
-    // Prepare
-    const recipeFile = fixture(`invalid/${file}`);
+  ])(
+    'rejects a tag key starting with $prefix at the path of that tag, saying why',
+    async ({ file, path, reason }) => {
+      // Prepare
+      const recipeFile = fixture(`invalid/${file}`);
 
-    // Act
-    const problems = await problemsOf(recipeFile);
+      // Act
+      const problems = await problemsOf(recipeFile);
 
-    // Assess
-    expect(problems).toEqual([{ path, message: expect.stringContaining(reason) }]);
-  });
+      // Assess
+      expect(problems).toEqual([{ path, message: expect.stringContaining(reason) }]);
+    },
+  );
 
   it('rejects user data that fits in 16 KB alone but not once wrapped, at bootstrap.script', async () => {
     // Prepare
@@ -313,20 +316,26 @@ describe('recipe schema refinements', () => {
 
     // Assess
     expect(parsed.error?.issues).toEqual([
-      expect.objectContaining({ path: ['image', 'name'], message: expect.stringContaining('EC2 allows 128') }),
+      expect.objectContaining({
+        path: ['image', 'name'],
+        message: expect.stringContaining('EC2 allows 128'),
+      }),
     ]);
   });
 
-  it.each(['web-{foo-bar}', 'web-{date', 'web-}'])('refuses the image name %s (a stray brace or unknown token)', (name) => {
-    // Prepare
-    const recipe = { ...minimal(), image: { name } };
+  it.each(['web-{foo-bar}', 'web-{date', 'web-}'])(
+    'refuses the image name %s (a stray brace or unknown token)',
+    (name) => {
+      // Prepare
+      const recipe = { ...minimal(), image: { name } };
 
-    // Act
-    const parsed = recipeSchema.safeParse(recipe);
+      // Act
+      const parsed = recipeSchema.safeParse(recipe);
 
-    // Assess
-    expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['image.name']);
-  });
+      // Assess
+      expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['image.name']);
+    },
+  );
 
   it.each([
     { key: 'aws:cloudformation:stack-name', reason: 'reserved by AWS' },
