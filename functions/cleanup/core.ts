@@ -64,23 +64,17 @@ async function cleanRegion(region: string, bakeId: string, ec2: Ec2Send, report:
   // Snapshots of images deregistered above, plus tagged ones whose image is already gone.
   const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ Filters: [bakeFilter(bakeId)] }));
   for (const s of Snapshots) if (s.SnapshotId) snapshotIds.add(s.SnapshotId);
-  if (snapshotIds.size > 0) {
-    // Snapshots of a bake that failed before FinalizeImage carry no tags yet; tag them so the
-    // delete permission (scoped to the bake-id tag) applies, and a retry can find them.
-    await ec2
-      .send(
-        new CreateTagsCommand({ Resources: [...snapshotIds], Tags: [{ Key: TAG.bakeId, Value: bakeId }] }),
-      )
-      .catch((error: Error) => {
-        if (!error.name.startsWith('InvalidSnapshot.NotFound')) throw error;
-      });
-  }
   for (const snapshotId of snapshotIds) {
     try {
+      // Snapshots of a bake that failed before FinalizeImage carry no tags yet; tag each so the
+      // delete permission (scoped to the bake-id tag) applies and a retry can still find it.
+      await ec2.send(
+        new CreateTagsCommand({ Resources: [snapshotId], Tags: [{ Key: TAG.bakeId, Value: bakeId }] }),
+      );
       await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
       report.deletedSnapshots.push({ region, snapshotId });
     } catch (error) {
-      if ((error as Error).name !== 'InvalidSnapshot.NotFound') throw error;
+      if (!(error as Error).name.startsWith('InvalidSnapshot.NotFound')) throw error;
     }
   }
 }

@@ -1,4 +1,5 @@
 import { CopyImageCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { clientToken } from '../../lib/aws/client-token.js';
 import type { Ec2Send } from '../../lib/aws/clients.js';
 import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
 import { lineageTags, TAG } from '../../lib/tags.js';
@@ -34,7 +35,7 @@ export async function copyImage({ target, context, image, recipe }: CopyImageInp
       Name: context.imageName,
       Description: recipe.image.description ?? `${context.recipeName} baked by ami-bake ${context.bakeId}`,
       // Same token on a retried invocation: AWS returns the first copy instead of a second one.
-      ClientToken: `${context.bakeId}-${target.region}`.slice(0, 64),
+      ClientToken: clientToken('copy', context.bakeId, target.region),
       Encrypted: target.kmsKeyId ? true : undefined,
       KmsKeyId: target.kmsKeyId,
       TagSpecifications: [{ ResourceType: 'image', Tags: tags }],

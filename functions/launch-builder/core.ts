@@ -1,4 +1,5 @@
 import { type BlockDeviceMapping, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { clientToken } from '../../lib/aws/client-token.js';
 import type { Ec2Send } from '../../lib/aws/clients.js';
 import { wrapUserData } from '../../lib/bootstrap/wrapper.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
@@ -50,7 +51,7 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
       MinCount: 1,
       MaxCount: 1,
       // Same token on a retried invocation: AWS returns the first launch instead of a second builder.
-      ClientToken: `ami-bake-${context.bakeId}`.slice(0, 64),
+      ClientToken: clientToken('launch', context.bakeId),
       UserData: Buffer.from(userData, 'utf8').toString('base64'),
       IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
       InstanceInitiatedShutdownBehavior: 'stop',

@@ -276,10 +276,10 @@ export const recipeSchema = z
           'AWS cannot make an image with encrypted snapshots public: set encrypted: false on every builder volume (the root is encrypted by default)',
       });
     }
-    // Worst case: a 36-character bake id. EC2 allows 128 characters in an image name.
+    // Worst case: the longest bake id (80 characters). EC2 allows 128 characters in an image name.
     const longest = renderImageName(r.image.name, {
       recipe: r.name,
-      bakeId: 'x'.repeat(36),
+      bakeId: 'x'.repeat(80),
       at: new Date(0),
     });
     if (longest.length > 128) {

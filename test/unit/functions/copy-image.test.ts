@@ -1,0 +1,100 @@
+import { CopyImageCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { copyImage } from '../../../functions/copy-image/core.js';
+import { BUILD_REGION, context, LINEAGE_TAGS, now, recipe, regionalEc2 } from './fixtures.js';
+
+const { ec2, mock } = regionalEc2([BUILD_REGION, 'eu-west-1', 'ap-southeast-2']);
+const deps = { ec2, now };
+const image = { imageId: 'ami-0source000000001', region: BUILD_REGION };
+
+beforeEach(() => {
+  for (const region of [BUILD_REGION, 'eu-west-1', 'ap-southeast-2']) mock(region).reset();
+  mock('eu-west-1').on(CopyImageCommand).resolves({ ImageId: 'ami-0copyeu00000001' });
+  mock('ap-southeast-2').on(CopyImageCommand).resolves({ ImageId: 'ami-0copyap00000001' });
+});
+
+describe('copyImage', () => {
+  it('starts the copy in the target region, from the source region, and returns the copy', async () => {
+    // Act
+    const result = await copyImage(
+      { target: { region: 'eu-west-1' }, context: context(), image, recipe: recipe() },
+      deps,
+    );
+
+    // Assess
+    expect(result).toEqual({
+      region: 'eu-west-1',
+      imageId: 'ami-0copyeu00000001',
+      at: '2026-11-26T04:47:42.123Z',
+    });
+    expect(mock('eu-west-1')).toHaveReceivedCommandWith(CopyImageCommand, {
+      SourceImageId: 'ami-0source000000001',
+      SourceRegion: BUILD_REGION,
+      Name: 'web-20261126-044742-0001abcd',
+    });
+    expect(mock(BUILD_REGION)).not.toHaveReceivedAnyCommand();
+  });
+
+  it('uses a client token per bake and region, so a retry returns the first copy', async () => {
+    // Act
+    await copyImage({ target: { region: 'eu-west-1' }, context: context(), image, recipe: recipe() }, deps);
+    await copyImage({ target: { region: 'eu-west-1' }, context: context(), image, recipe: recipe() }, deps);
+    await copyImage(
+      { target: { region: 'ap-southeast-2' }, context: context(), image, recipe: recipe() },
+      deps,
+    );
+
+    // Assess
+    const tokens = (region: string) =>
+      mock(region)
+        .commandCalls(CopyImageCommand)
+        .map((c) => c.args[0].input.ClientToken);
+    const [eu, euRetry] = tokens('eu-west-1');
+    expect(eu).toMatch(/^ami-bake-[0-9a-f]{40}$/);
+    expect(euRetry).toBe(eu);
+    expect(tokens('ap-southeast-2')).toHaveLength(1);
+    expect(tokens('ap-southeast-2')[0]).not.toBe(eu);
+  });
+
+  it("encrypts the copy with the target's KMS key only when one is given", async () => {
+    // Act
+    await copyImage(
+      {
+        target: { region: 'ap-southeast-2', kmsKeyId: 'alias/ami' },
+        context: context(),
+        image,
+        recipe: recipe(),
+      },
+      deps,
+    );
+    await copyImage({ target: { region: 'eu-west-1' }, context: context(), image, recipe: recipe() }, deps);
+
+    // Assess
+    expect(mock('ap-southeast-2')).toHaveReceivedCommandWith(CopyImageCommand, {
+      Encrypted: true,
+      KmsKeyId: 'alias/ami',
+    });
+    const plain = mock('eu-west-1').commandCalls(CopyImageCommand)[0]?.args[0].input;
+    expect(plain?.Encrypted).toBeUndefined();
+    expect(plain?.KmsKeyId).toBeUndefined();
+  });
+
+  it('tags the copy with its lineage and source region, at creation and again afterwards', async () => {
+    // Act
+    await copyImage({ target: { region: 'eu-west-1' }, context: context(), image, recipe: recipe() }, deps);
+
+    // Assess
+    const expected = expect.arrayContaining([
+      ...LINEAGE_TAGS,
+      { Key: 'ami-bake:source-region', Value: BUILD_REGION },
+    ]);
+    expect(mock('eu-west-1')).toHaveReceivedCommandWith(CopyImageCommand, {
+      TagSpecifications: [{ ResourceType: 'image', Tags: expected }],
+    });
+    expect(mock('eu-west-1')).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: ['ami-0copyeu00000001'],
+      Tags: expected,
+    });
+  });
+});

@@ -1,0 +1,175 @@
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  type Image,
+  ModifyImageAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { finalizeImage, launchPermissions } from '../../../functions/finalize-image/core.js';
+import { ImageFailedError } from '../../../lib/errors.js';
+import { BUILD_REGION, context, LINEAGE_TAGS, now, recipe, regionalEc2 } from './fixtures.js';
+
+const REGIONS = [BUILD_REGION, 'eu-west-1'];
+const { ec2, mock } = regionalEc2(REGIONS);
+const deps = { ec2, now };
+
+function available(
+  imageId: string,
+  snapshotIds: string[],
+  state: Image['State'] = 'available',
+): { Images: Image[] } {
+  return {
+    Images: [
+      {
+        ImageId: imageId,
+        State: state,
+        BlockDeviceMappings: snapshotIds.map((SnapshotId) => ({
+          DeviceName: '/dev/xvda',
+          Ebs: { SnapshotId },
+        })),
+      },
+    ],
+  };
+}
+
+const input = (r = recipe()) => ({
+  recipe: r,
+  context: context(),
+  image: { imageId: 'ami-0source000000001', region: BUILD_REGION },
+  copies: [{ region: 'eu-west-1', imageId: 'ami-0copyeu00000001' }],
+});
+
+beforeEach(() => {
+  for (const region of REGIONS) mock(region).reset();
+  mock(BUILD_REGION)
+    .on(DescribeImagesCommand)
+    .resolves(available('ami-0source000000001', ['snap-0source00000001']));
+  mock('eu-west-1')
+    .on(DescribeImagesCommand)
+    .resolves(available('ami-0copyeu00000001', ['snap-0copyeu00000001']));
+});
+
+describe('launchPermissions', () => {
+  it('grants accounts, organizations and OUs, and the public only when public is true', () => {
+    // Prepare
+    const org = 'arn:aws:organizations::111122223333:organization/o-abcdefghij';
+    const ou = 'arn:aws:organizations::111122223333:ou/o-abcdefghij/ou-ab12-abcdefgh';
+
+    // Act
+    const shared = launchPermissions({
+      accounts: ['111122223333'],
+      organizations: [org],
+      organizationalUnits: [ou],
+      public: false,
+    });
+    const open = launchPermissions({
+      accounts: [],
+      organizations: [],
+      organizationalUnits: [],
+      public: true,
+    });
+
+    // Assess
+    expect(shared).toEqual([
+      { UserId: '111122223333' },
+      { OrganizationArn: org },
+      { OrganizationalUnitArn: ou },
+    ]);
+    expect(shared).not.toContainEqual({ Group: 'all' });
+    expect(open).toEqual([{ Group: 'all' }]);
+  });
+});
+
+describe('finalizeImage', () => {
+  it('tags each image and its snapshots in its own region with the recipe tags and the lineage', async () => {
+    // Act
+    const result = await finalizeImage(
+      input(recipe({ image: { tags: { team: 'platform' }, snapshotTags: { backup: 'none' } } })),
+      deps,
+    );
+
+    // Assess
+    expect(result).toEqual({
+      images: {
+        [BUILD_REGION]: { imageId: 'ami-0source000000001', snapshotIds: ['snap-0source00000001'] },
+        'eu-west-1': { imageId: 'ami-0copyeu00000001', snapshotIds: ['snap-0copyeu00000001'] },
+      },
+      at: '2026-11-26T04:47:42.123Z',
+    });
+    for (const [region, imageId, snapshotId] of [
+      [BUILD_REGION, 'ami-0source000000001', 'snap-0source00000001'],
+      ['eu-west-1', 'ami-0copyeu00000001', 'snap-0copyeu00000001'],
+    ] as const) {
+      expect(mock(region)).toHaveReceivedCommandWith(CreateTagsCommand, {
+        Resources: [imageId],
+        Tags: expect.arrayContaining([...LINEAGE_TAGS, { Key: 'team', Value: 'platform' }]),
+      });
+      expect(mock(region)).toHaveReceivedCommandWith(CreateTagsCommand, {
+        Resources: [snapshotId],
+        Tags: expect.arrayContaining([...LINEAGE_TAGS, { Key: 'backup', Value: 'none' }]),
+      });
+    }
+  });
+
+  it('adds the launch permissions to every regional image', async () => {
+    // Act
+    await finalizeImage(
+      input(recipe({ distribution: { launchPermissions: { accounts: ['111122223333'] } } })),
+      deps,
+    );
+
+    // Assess
+    for (const [region, imageId] of [
+      [BUILD_REGION, 'ami-0source000000001'],
+      ['eu-west-1', 'ami-0copyeu00000001'],
+    ] as const) {
+      expect(mock(region)).toHaveReceivedCommandExactlyOnceWith(ModifyImageAttributeCommand, {
+        ImageId: imageId,
+        Attribute: 'launchPermission',
+        LaunchPermission: { Add: [{ UserId: '111122223333' }] },
+      });
+    }
+  });
+
+  it('shares with the public only when the recipe says public: true', async () => {
+    // Prepare: AWS shares only unencrypted images publicly, so the recipe turns encryption off.
+    const open = recipe({
+      builder: { instanceType: 't3.small', volumes: { root: { encrypted: false } } },
+      distribution: { launchPermissions: { public: true } },
+    });
+
+    // Act
+    await finalizeImage(input(open), deps);
+
+    // Assess
+    expect(mock(BUILD_REGION)).toHaveReceivedCommandWith(ModifyImageAttributeCommand, {
+      LaunchPermission: { Add: [{ Group: 'all' }] },
+    });
+  });
+
+  it('leaves launch permissions alone when the recipe shares with nobody', async () => {
+    // Act
+    await finalizeImage(input(), deps);
+
+    // Assess
+    expect(mock(BUILD_REGION)).not.toHaveReceivedCommand(ModifyImageAttributeCommand);
+    expect(mock('eu-west-1')).not.toHaveReceivedCommand(ModifyImageAttributeCommand);
+  });
+
+  it.each([
+    ['failed', available('ami-0copyeu00000001', [], 'failed')],
+    ['gone', { Images: [] }],
+  ])('throws ImageFailedError when an image is %s instead of available', async (state, described) => {
+    // Prepare
+    mock('eu-west-1').on(DescribeImagesCommand).resolves(described);
+
+    // Act
+    const result = finalizeImage(input(), deps);
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ImageFailedError);
+    await expect(result).rejects.toThrow(`ami-0copyeu00000001 in eu-west-1 is ${state}`);
+    expect(mock('eu-west-1')).not.toHaveReceivedCommand(CreateTagsCommand);
+  });
+});

@@ -1,0 +1,221 @@
+import { EC2Client, RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type LaunchInput, launchBuilder } from '../../../functions/launch-builder/core.js';
+import { inspectUserData } from '../../../lib/bootstrap/wrapper.js';
+import type { RecipeInput } from '../../../lib/recipe/schema.js';
+import { BAKE_ID, BUILD_REGION, context, LINEAGE_TAGS, now, recipe } from './fixtures.js';
+
+const ec2Mock = mockClient(EC2Client);
+const deps = {
+  ec2: new EC2Client({ region: BUILD_REGION }),
+  instanceProfile: 'ami-bake-builder',
+  securityGroupId: 'sg-0defa17000000',
+  now,
+};
+
+function builder(b: Partial<RecipeInput['builder']> = {}) {
+  return recipe({ builder: { instanceType: 't3.small', ...b } });
+}
+
+/** Launches and returns what RunInstances was asked for. */
+async function launch(input: LaunchInput, d: Partial<typeof deps> = {}): Promise<RunInstancesCommandInput> {
+  await launchBuilder(input, { ...deps, ...d });
+  const calls = ec2Mock.commandCalls(RunInstancesCommand);
+  expect(calls).toHaveLength(1);
+  return calls[0]?.args[0].input as RunInstancesCommandInput;
+}
+
+beforeEach(() => {
+  ec2Mock.reset();
+  ec2Mock.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-0builder00000001' }] });
+});
+
+describe('launchBuilder', () => {
+  it('returns the builder instance, its region and the time', async () => {
+    // Act
+    const result = await launchBuilder({ recipe: recipe(), context: context() }, deps);
+
+    // Assess
+    expect(result).toEqual({
+      instanceId: 'i-0builder00000001',
+      region: BUILD_REGION,
+      at: '2026-11-26T04:47:42.123Z',
+    });
+  });
+
+  it('launches one builder from the base image with IMDSv2 required and stop on shutdown', async () => {
+    // Act
+    const input = await launch({ recipe: recipe(), context: context() });
+
+    // Assess
+    expect(input).toMatchObject({
+      ImageId: 'ami-0123456789abcdef0',
+      InstanceType: 't3.small',
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceInitiatedShutdownBehavior: 'stop',
+      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+    });
+  });
+
+  it('gives the builder no public IP unless the recipe asks for one', async () => {
+    // Act
+    const byDefault = await launch({ recipe: recipe(), context: context() });
+    ec2Mock.resetHistory();
+    const asked = await launch({ recipe: builder({ associatePublicIp: true }), context: context() });
+
+    // Assess
+    expect(byDefault.NetworkInterfaces?.[0]?.AssociatePublicIpAddress).toBe(false);
+    expect(asked.NetworkInterfaces?.[0]?.AssociatePublicIpAddress).toBe(true);
+  });
+
+  it("gives the builder an encrypted root volume of the base image's size when the recipe names none", async () => {
+    // Act
+    const input = await launch({
+      recipe: recipe(),
+      context: context({ base: { ...context().base, rootVolumeSizeGiB: 30 } }),
+    });
+
+    // Assess
+    expect(input.BlockDeviceMappings).toEqual([
+      {
+        DeviceName: '/dev/xvda',
+        Ebs: expect.objectContaining({
+          VolumeSize: 30,
+          VolumeType: 'gp3',
+          Encrypted: true,
+          DeleteOnTermination: true,
+        }),
+      },
+    ]);
+  });
+
+  it('uses the recipe root size and deletes every EBS volume with the instance', async () => {
+    // Act
+    const input = await launch({
+      recipe: builder({
+        volumes: {
+          root: { sizeGiB: 40, type: 'io2', iops: 3000 },
+          ebs: [{ deviceName: '/dev/sdb', sizeGiB: 100, encrypted: false }],
+          instanceStore: [{ deviceName: '/dev/sdc', virtualName: 'ephemeral0' }],
+        },
+      }),
+      context: context(),
+    });
+
+    // Assess
+    const ebs = (input.BlockDeviceMappings ?? []).filter((m) => m.Ebs);
+    expect(ebs).toHaveLength(2);
+    expect(ebs.every((m) => m.Ebs?.DeleteOnTermination === true)).toBe(true);
+    expect(ebs[0]).toEqual({
+      DeviceName: '/dev/xvda',
+      Ebs: expect.objectContaining({ VolumeSize: 40, VolumeType: 'io2', Iops: 3000, Encrypted: true }),
+    });
+    expect(ebs[1]).toEqual({
+      DeviceName: '/dev/sdb',
+      Ebs: expect.objectContaining({ VolumeSize: 100, Encrypted: false }),
+    });
+    expect(input.BlockDeviceMappings).toContainEqual({ DeviceName: '/dev/sdc', VirtualName: 'ephemeral0' });
+  });
+
+  it('tags the instance and its volumes at launch with the four lineage tags and the builder role', async () => {
+    // Act
+    const input = await launch({ recipe: builder({ tags: { team: 'platform' } }), context: context() });
+
+    // Assess
+    expect(input.TagSpecifications?.map((s) => s.ResourceType).sort()).toEqual(['instance', 'volume']);
+    for (const spec of input.TagSpecifications ?? []) {
+      expect(spec.Tags).toEqual(
+        expect.arrayContaining([
+          ...LINEAGE_TAGS,
+          { Key: 'ami-bake:role', Value: 'builder' },
+          { Key: 'team', Value: 'platform' },
+          { Key: 'Name', Value: 'ami-bake builder web 0001abcd' },
+        ]),
+      );
+    }
+  });
+
+  it('derives the client token from the bake id, so a retried launch returns the first builder', async () => {
+    // Act
+    const first = await launch({ recipe: recipe(), context: context() });
+    ec2Mock.resetHistory();
+    const retried = await launch({ recipe: recipe(), context: context() });
+    ec2Mock.resetHistory();
+    const other = await launch({ recipe: recipe(), context: context({ bakeId: 'bake-20261126-0002ffff' }) });
+
+    // Assess
+    expect(first.ClientToken).toMatch(/^ami-bake-[0-9a-f]{40}$/);
+    expect(retried.ClientToken).toBe(first.ClientToken);
+    expect(other.ClientToken).not.toBe(first.ClientToken);
+    expect(first.ClientToken?.length).toBeLessThanOrEqual(64);
+  });
+
+  it('sends the wrapped bootstrap as base64 user data, carrying the bake id and the script', async () => {
+    // Prepare
+    const script = '#!/bin/bash\ndnf install -y nginx\n';
+
+    // Act
+    const input = await launch({ recipe: recipe({ bootstrap: { script } }), context: context() });
+
+    // Assess
+    const userData = Buffer.from(input.UserData ?? '', 'base64').toString('utf8');
+    expect(inspectUserData(userData)).toMatchObject({
+      platform: 'linux',
+      bakeId: BAKE_ID,
+      userScript: script,
+    });
+  });
+
+  it('never puts a task token from the state into the user data', async () => {
+    // Prepare: the state a launch sees may carry a token; nothing of it belongs on the instance.
+    const taskToken = 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token';
+    const input = { recipe: recipe(), context: context(), taskToken } as LaunchInput;
+
+    // Act
+    const sent = await launch(input);
+
+    // Assess
+    const userData = Buffer.from(sent.UserData ?? '', 'base64').toString('utf8');
+    expect(userData).not.toContain(taskToken);
+    expect(JSON.stringify(sent)).not.toContain(taskToken);
+  });
+
+  it("uses the recipe's security groups instead of the stack default", async () => {
+    // Act
+    const own = await launch({
+      recipe: builder({ securityGroupIds: ['sg-0ec1be00000001'] }),
+      context: context(),
+    });
+    ec2Mock.resetHistory();
+    const fallback = await launch({ recipe: recipe(), context: context() });
+
+    // Assess
+    expect(own.NetworkInterfaces?.[0]?.Groups).toEqual(['sg-0ec1be00000001']);
+    expect(fallback.NetworkInterfaces?.[0]?.Groups).toEqual(['sg-0defa17000000']);
+  });
+
+  it('passes the instance profile by ARN or by name, the recipe one first', async () => {
+    // Act
+    const byName = await launch({ recipe: recipe(), context: context() });
+    ec2Mock.resetHistory();
+    const arn = 'arn:aws:iam::123456789012:instance-profile/custom';
+    const byArn = await launch({ recipe: builder({ instanceProfile: arn }), context: context() });
+
+    // Assess
+    expect(byName.IamInstanceProfile).toEqual({ Name: 'ami-bake-builder' });
+    expect(byArn.IamInstanceProfile).toEqual({ Arn: arn });
+  });
+
+  it('fails when RunInstances returns no instance', async () => {
+    // Prepare
+    ec2Mock.on(RunInstancesCommand).resolves({ Instances: [] });
+
+    // Act / Assess
+    await expect(launchBuilder({ recipe: recipe(), context: context() }, deps)).rejects.toThrow(
+      /no instance/,
+    );
+  });
+});

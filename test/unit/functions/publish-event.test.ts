@@ -1,0 +1,277 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { publishEvent, publishInputSchema, stageDurations } from '../../../functions/publish-event/core.js';
+import { EventNotPublishedError } from '../../../lib/errors.js';
+import { BAKE_ID, BUILD_REGION, context, now } from './fixtures.js';
+
+const eventsMock = mockClient(EventBridgeClient);
+const deps = { events: new EventBridgeClient({ region: BUILD_REGION }), busName: 'ami-bake', now };
+
+type PublishInput = Parameters<typeof publishEvent>[0];
+
+/** Publishes through the input schema, as the handler does, and returns the detail that was sent. */
+async function published(input: unknown): Promise<Record<string, unknown>> {
+  await publishEvent(publishInputSchema.parse(input) as PublishInput, deps);
+  const entry = eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+  return JSON.parse(entry?.Detail ?? 'null') as Record<string, unknown>;
+}
+
+const emptyCleanup = { terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems: [] };
+
+/** The state a bake carries into PublishBakeSucceeded, each stage done a few seconds after the last. */
+function succeededBake() {
+  return {
+    bakeId: BAKE_ID,
+    recipe: { name: 'web' },
+    context: context({ startedAt: '2026-11-26T04:40:00.000Z', at: '2026-11-26T04:40:02.000Z' }),
+    builder: { instanceId: 'i-0builder00000001', region: BUILD_REGION, at: '2026-11-26T04:40:05.000Z' },
+    bootstrap: { outcome: 'success', exitCode: 0, at: '2026-11-26T04:45:05.000Z' },
+    stopped: { at: '2026-11-26T04:45:06.500Z' },
+    image: { imageId: 'ami-0source000000001', region: BUILD_REGION, at: '2026-11-26T04:45:07.000Z' },
+    imageReady: { imageId: 'ami-0source000000001', snapshotIds: ['snap-1'], at: '2026-11-26T04:46:07.000Z' },
+    copies: [
+      {
+        region: 'eu-west-1',
+        imageId: 'ami-0copyeu00000001',
+        snapshotIds: ['snap-2'],
+        at: '2026-11-26T04:47:00.000Z',
+      },
+      {
+        region: 'ap-southeast-2',
+        imageId: 'ami-0copyap00000001',
+        snapshotIds: ['snap-3'],
+        at: '2026-11-26T04:47:30.000Z',
+      },
+    ],
+    finalized: {
+      images: { [BUILD_REGION]: { imageId: 'ami-0source000000001', snapshotIds: ['snap-1'] } },
+      at: '2026-11-26T04:47:40.000Z',
+    },
+    terminated: { at: '2026-11-26T04:47:41.000Z' },
+  };
+}
+
+beforeEach(() => {
+  eventsMock.reset();
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-1' }] });
+});
+
+describe('publishEvent: Bake Started', () => {
+  it('puts one ami-bake event on the bus with the base image and the target regions', async () => {
+    // Act
+    const detail = await published({
+      detailType: 'Bake Started',
+      bake: { bakeId: BAKE_ID, recipe: { name: 'web' }, context: context() },
+    });
+
+    // Assess
+    expect(eventsMock).toHaveReceivedCommandWith(PutEventsCommand, {
+      Entries: [
+        expect.objectContaining({ Source: 'ami-bake', DetailType: 'Bake Started', EventBusName: 'ami-bake' }),
+      ],
+    });
+    expect(detail).toMatchObject({
+      bakeId: BAKE_ID,
+      recipe: { name: 'web', hash: 'a'.repeat(64) },
+      base: { imageId: 'ami-0123456789abcdef0' },
+      buildRegion: BUILD_REGION,
+      targetRegions: ['eu-west-1', 'ap-southeast-2'],
+      startedAt: '2026-11-26T04:40:00.000Z',
+    });
+  });
+
+  it('refuses to publish a start without a resolved context', async () => {
+    // Act
+    const result = publishEvent({ detailType: 'Bake Started', bake: { bakeId: BAKE_ID } }, deps);
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(EventNotPublishedError);
+    expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it('throws EventNotPublishedError with the error code when EventBridge rejects the entry', async () => {
+    // Prepare
+    eventsMock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
+    });
+
+    // Act
+    const result = publishEvent(
+      { detailType: 'Bake Started', bake: { bakeId: BAKE_ID, context: context() } },
+      deps,
+    );
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(EventNotPublishedError);
+    await expect(result).rejects.toThrow(/InternalFailure try again/);
+  });
+});
+
+describe('publishEvent: Bake Succeeded', () => {
+  it('lists the regional images and the seconds each stage took', async () => {
+    // Act
+    const detail = await published({ detailType: 'Bake Succeeded', bake: succeededBake() });
+
+    // Assess
+    expect(detail).toMatchObject({
+      images: { [BUILD_REGION]: { imageId: 'ami-0source000000001', snapshotIds: ['snap-1'] } },
+      stages: {
+        ResolveRecipe: 2,
+        LaunchBuilder: 3,
+        WaitForBuilder: 300,
+        StopBuilder: 1.5,
+        CreateImage: 0.5,
+        WaitForImage: 60,
+        CopyImages: 83,
+        FinalizeImage: 10,
+        TerminateBuilder: 1,
+      },
+      durationSeconds: 462.12,
+      finishedAt: '2026-11-26T04:47:42.123Z',
+    });
+  });
+
+  it('validates the detail against its published schema and sends nothing when it does not match', async () => {
+    // Prepare: a bake that never reached FinalizeImage has no images to announce.
+    const { finalized: _finalized, ...unfinished } = succeededBake();
+
+    // Act
+    const result = publishEvent(
+      publishInputSchema.parse({ detailType: 'Bake Succeeded', bake: unfinished }) as PublishInput,
+      deps,
+    );
+
+    // Assess
+    await expect(result).rejects.toThrow(/images/);
+    expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+});
+
+describe('publishEvent: Bake Failed', () => {
+  it('names the stage whose Catch fired and unwraps the Lambda error message from the JSON cause', async () => {
+    // Prepare
+    const cause = JSON.stringify({
+      errorType: 'BootstrapFailedError',
+      errorMessage: 'bootstrap exited with code 3',
+      trace: ['at x'],
+    });
+
+    // Act
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: {
+        bakeId: BAKE_ID,
+        recipe: { name: 'web' },
+        context: context(),
+        failure: { WaitForBuilder: { Error: 'BootstrapFailedError', Cause: cause } },
+        cleanup: {
+          ...emptyCleanup,
+          terminatedInstances: [{ region: BUILD_REGION, instanceId: 'i-0builder00000001' }],
+        },
+      },
+    });
+
+    // Assess
+    expect(detail).toMatchObject({
+      bakeId: BAKE_ID,
+      recipe: { name: 'web' },
+      stage: 'WaitForBuilder',
+      error: 'BootstrapFailedError',
+      cause: 'bootstrap exited with code 3',
+      cleanup: { terminatedInstances: [{ region: BUILD_REGION, instanceId: 'i-0builder00000001' }] },
+    });
+  });
+
+  it('keeps a cause that is not Lambda JSON as it is', async () => {
+    // Act
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: {
+        bakeId: BAKE_ID,
+        failure: { CopyImages: { Error: 'States.Timeout', Cause: 'the copy took too long' } },
+      },
+    });
+
+    // Assess
+    expect(detail).toMatchObject({
+      stage: 'CopyImages',
+      error: 'States.Timeout',
+      cause: 'the copy took too long',
+    });
+  });
+
+  it('publishes even when the recipe itself was invalid, with the recipe name it can find', async () => {
+    // Act
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: {
+        bakeId: BAKE_ID,
+        recipe: { name: 'web', base: 'garbage' },
+        failure: { ResolveRecipe: { Error: 'StateInputInvalidError' } },
+      },
+    });
+
+    // Assess
+    expect(detail).toMatchObject({
+      recipe: { name: 'web' },
+      stage: 'ResolveRecipe',
+      error: 'StateInputInvalidError',
+      cause: '',
+    });
+  });
+
+  it('reports a cleanup that itself failed as a cleanup problem', async () => {
+    // Act
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: {
+        bakeId: BAKE_ID,
+        failure: { CreateImage: { Error: 'InternalError' } },
+        cleanupFailure: {
+          Error: 'CleanupIncompleteError',
+          Cause: JSON.stringify({ errorMessage: 'eu-west-1: UnauthorizedOperation' }),
+        },
+      },
+    });
+
+    // Assess
+    expect(detail.cleanup).toEqual({
+      ...emptyCleanup,
+      problems: ['cleanup failed: CleanupIncompleteError: eu-west-1: UnauthorizedOperation'],
+    });
+  });
+});
+
+describe('stageDurations', () => {
+  it('skips stages that never finished and measures the next one from the last mark', () => {
+    // Prepare
+    const bake = publishInputSchema.parse({
+      detailType: 'Bake Succeeded',
+      bake: {
+        bakeId: BAKE_ID,
+        context: context({ startedAt: '2026-11-26T04:40:00.000Z', at: '2026-11-26T04:40:01.000Z' }),
+        image: { at: '2026-11-26T04:40:11.000Z' },
+      },
+    }).bake;
+
+    // Act
+    const stages = stageDurations(bake);
+
+    // Assess
+    expect(stages).toEqual({ ResolveRecipe: 1, CreateImage: 10 });
+  });
+
+  it('counts the copy stage up to the last copy to finish', () => {
+    // Prepare
+    const { bake } = publishInputSchema.parse({ detailType: 'Bake Succeeded', bake: succeededBake() });
+
+    // Act
+    const stages = stageDurations(bake);
+
+    // Assess
+    expect(stages.CopyImages).toBe(83);
+  });
+});

@@ -1,0 +1,508 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { publishEvent, publishInputSchema } from '../../functions/publish-event/core.js';
+// Also polyfills Promise.withResolvers, which the interpreter calls (at run time) and Node 20 lacks.
+import { loadDefinition } from '../../local/runner.js';
+
+/**
+ * The real statemachine/bake.asl.yml, run by aws-local-stepfunctions with small fakes behind each
+ * Task state: how the workflow routes data and failures, not what the functions do.
+ */
+
+type Json = Parameters<StateMachine['run']>[0];
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+/** Stands in for the Lambda behind a Task state; returns what the handler would. */
+type Fake = (input: Json) => unknown;
+
+const REGION = 'us-east-1';
+const BAKE_ID = 'bake-20261126-0001abcd';
+const TASK_TOKEN = 'task-token-from-the-context-object';
+const at = (second: number) => new Date(Date.UTC(2026, 10, 26, 4, 40, second)).toISOString();
+
+const definition = loadDefinition(REGION);
+
+/** The bake's execution input. */
+const bakeInput = {
+  bakeId: BAKE_ID,
+  recipe: {
+    name: 'web',
+    base: { imageId: 'ami-0123456789abcdef0' },
+    builder: { instanceType: 't3.small' },
+    bootstrap: { platform: 'linux', script: 'echo hi' },
+    distribution: { regions: [REGION, 'eu-west-1', 'ap-southeast-2'] },
+  },
+};
+
+const context = {
+  bakeId: BAKE_ID,
+  shortId: '0001abcd',
+  recipeName: 'web',
+  recipeHash: 'a'.repeat(64),
+  buildRegion: REGION,
+  base: {
+    imageId: 'ami-0123456789abcdef0',
+    name: 'al2023',
+    ownerId: '137112412989',
+    architecture: 'x86_64',
+    creationDate: '2026-11-20T10:00:00.000Z',
+    rootDeviceName: '/dev/xvda',
+    rootVolumeSizeGiB: 8,
+    platform: 'linux',
+  },
+  imageName: 'web-20261126-044000-0001abcd',
+  copyTargets: [{ region: 'eu-west-1' }, { region: 'ap-southeast-2', kmsKeyId: 'alias/ami' }],
+  budgets: { bootstrapSeconds: 1800, imageSeconds: 3600, copySeconds: 7200 },
+  startedAt: at(0),
+  at: at(1),
+};
+
+interface WaitInput {
+  FunctionName: string;
+  Payload: {
+    taskToken: string;
+    kind: string;
+    bakeId: string;
+    region: string;
+    resourceId: string;
+    budgetSeconds: number;
+  };
+}
+
+/** Plausible outputs of every Task state, in the shapes the handlers return. */
+function happyFakes(): Record<string, Fake> {
+  return {
+    ResolveRecipe: () => context,
+    PublishBakeStarted: () => ({ detailType: 'Bake Started', eventId: 'evt-started' }),
+    LaunchBuilder: () => ({ instanceId: 'i-0builder00000001', region: REGION, at: at(2) }),
+    WaitForBuilder: () => ({ outcome: 'success', exitCode: 0, at: at(10) }),
+    StopBuilder: () => ({ at: at(11) }),
+    CreateImage: () => ({ imageId: 'ami-0source000000001', region: REGION, at: at(12) }),
+    WaitForImage: (input) => {
+      const { Payload } = input as unknown as WaitInput;
+      return {
+        region: Payload.region,
+        imageId: Payload.resourceId,
+        snapshotIds: ['snap-0source000000001'],
+        at: at(20),
+      };
+    },
+    CopyImage: (input) => {
+      const { target } = input as { target: { region: string } };
+      return { region: target.region, imageId: `ami-0copy-${target.region}`, at: at(21) };
+    },
+    WaitForCopy: (input) => {
+      const { Payload } = input as unknown as WaitInput;
+      return {
+        region: Payload.region,
+        imageId: Payload.resourceId,
+        snapshotIds: [`snap-${Payload.region}`],
+        at: at(30),
+      };
+    },
+    FinalizeImage: () => ({
+      images: { [REGION]: { imageId: 'ami-0source000000001', snapshotIds: ['snap-0source000000001'] } },
+      at: at(31),
+    }),
+    TerminateBuilder: () => ({ instanceIds: ['i-0builder00000001'], at: at(32) }),
+    PublishBakeSucceeded: () => ({ detailType: 'Bake Succeeded', eventId: 'evt-succeeded' }),
+    Cleanup: () => ({ terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems: [] }),
+    // The real core, so the state as the ASL builds it must pass the publish schema.
+    PublishBakeFailed: (input) =>
+      publishEvent(publishInputSchema.parse(input), {
+        events,
+        busName: 'ami-bake',
+        now: () => new Date(at(40)),
+      }),
+  };
+}
+
+const events = new EventBridgeClient({ region: REGION });
+const eventsMock = mockClient(events);
+
+function named(name: string, message = `${name} thrown by a fake`): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+interface Run {
+  status: 'succeeded' | 'failed';
+  output?: unknown;
+  error?: Error & { cause?: Error };
+  /** Top-level states in the order they were entered. */
+  visited: string[];
+  /** Inputs each Task fake received, in call order. */
+  calls: Record<string, Json[]>;
+  /** Detail of the Bake Failed event the real publishEvent sent, if any. */
+  failedDetail?: Record<string, unknown>;
+}
+
+async function run(
+  overrides: Record<string, Fake> = {},
+  retryIntervalOverrides: Record<string, number> = {},
+): Promise<Run> {
+  const fakes = { ...happyFakes(), ...overrides };
+  const calls: Record<string, Json[]> = {};
+  const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+  for (const state of Object.keys(definition.tasks)) {
+    const fake = fakes[state];
+    if (!fake) throw new Error(`no fake for Task state ${state}`);
+    handlers[state] = async (input) => {
+      calls[state] = [...(calls[state] ?? []), input];
+      return (await fake(input)) as Json;
+    };
+  }
+  const machine = new StateMachine(definition.asl as unknown as StateMachineDefinition, {
+    validationOptions: { checkPaths: true, checkArn: true },
+  });
+  const execution = machine.run(bakeInput, {
+    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
+    context: { Execution: { Id: `local:${BAKE_ID}`, Name: BAKE_ID }, Task: { Token: TASK_TOKEN } },
+  });
+  const collected: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) collected.push(event);
+  })();
+  let result: Pick<Run, 'status' | 'output' | 'error'>;
+  try {
+    result = { status: 'succeeded', output: await execution.result };
+  } catch (error) {
+    result = { status: 'failed', error: error as Run['error'] };
+  }
+  await collecting;
+  const visited = collected.flatMap((e) =>
+    e.type === 'StateEntered' && e.index === undefined ? [e.state.name] : [],
+  );
+  const detail = eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail;
+  return {
+    ...result,
+    visited,
+    calls,
+    failedDetail: detail ? (JSON.parse(detail) as Record<string, unknown>) : undefined,
+  };
+}
+
+beforeEach(() => {
+  eventsMock.reset();
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-failed' }] });
+});
+
+const HAPPY_PATH = [
+  'ResolveRecipe',
+  'PublishBakeStarted',
+  'LaunchBuilder',
+  'WaitForBuilder',
+  'StopBuilder',
+  'CreateImage',
+  'WaitForImage',
+  'CopyImages',
+  'FinalizeImage',
+  'TerminateBuilder',
+  'PublishBakeSucceeded',
+  'BakeSucceeded',
+];
+
+describe('the bake workflow, when every state succeeds', () => {
+  it('visits the states in the documented order and succeeds without cleaning up', async () => {
+    // Act
+    const result = await run();
+
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.visited).toEqual(HAPPY_PATH);
+    expect(result.calls.Cleanup).toBeUndefined();
+    expect(result.calls.PublishBakeFailed).toBeUndefined();
+  });
+
+  it('runs one CopyImage and one WaitForCopy per copy target and hands every copy to FinalizeImage', async () => {
+    // Act
+    const result = await run();
+
+    // Assess
+    const copyInputs = (result.calls.CopyImage ?? []) as {
+      target: { region: string };
+      image: { imageId: string };
+      context: { bakeId: string };
+    }[];
+    expect(copyInputs.map((i) => i.target).sort((a, b) => a.region.localeCompare(b.region))).toEqual([
+      { region: 'ap-southeast-2', kmsKeyId: 'alias/ami' },
+      { region: 'eu-west-1' },
+    ]);
+    expect(
+      copyInputs.every((i) => i.image.imageId === 'ami-0source000000001' && i.context.bakeId === BAKE_ID),
+    ).toBe(true);
+    const waits = (result.calls.WaitForCopy ?? []) as unknown as WaitInput[];
+    expect(waits.map((w) => [w.Payload.region, w.Payload.resourceId]).sort()).toEqual([
+      ['ap-southeast-2', 'ami-0copy-ap-southeast-2'],
+      ['eu-west-1', 'ami-0copy-eu-west-1'],
+    ]);
+    const finalize = result.calls.FinalizeImage?.[0] as {
+      copies: { region: string; imageId: string; snapshotIds: string[] }[];
+    };
+    expect(finalize.copies).toEqual([
+      { region: 'eu-west-1', imageId: 'ami-0copy-eu-west-1', snapshotIds: ['snap-eu-west-1'], at: at(30) },
+      {
+        region: 'ap-southeast-2',
+        imageId: 'ami-0copy-ap-southeast-2',
+        snapshotIds: ['snap-ap-southeast-2'],
+        at: at(30),
+      },
+    ]);
+  });
+
+  it('gives each callback wait the task token, the resource and its budget from the context', async () => {
+    // Act
+    const result = await run();
+
+    // Assess
+    const [builderWait] = (result.calls.WaitForBuilder ?? []) as unknown as WaitInput[];
+    const [imageWait] = (result.calls.WaitForImage ?? []) as unknown as WaitInput[];
+    const [copyWait] = (result.calls.WaitForCopy ?? []) as unknown as WaitInput[];
+    expect(builderWait?.FunctionName).toBe(
+      `arn:aws:lambda:${REGION}:123456789012:function:ami-bake-local-registerWait`,
+    );
+    expect(builderWait?.Payload).toEqual({
+      taskToken: TASK_TOKEN,
+      kind: 'instance-stopped',
+      bakeId: BAKE_ID,
+      region: REGION,
+      resourceId: 'i-0builder00000001',
+      budgetSeconds: 1800,
+    });
+    expect(imageWait?.Payload).toMatchObject({
+      kind: 'image-available',
+      resourceId: 'ami-0source000000001',
+      budgetSeconds: 3600,
+    });
+    expect(copyWait?.Payload).toMatchObject({
+      kind: 'image-available',
+      taskToken: TASK_TOKEN,
+      budgetSeconds: 7200,
+    });
+  });
+
+  it('publishes Bake Succeeded with the whole state, every stage result in place', async () => {
+    // Act
+    const result = await run();
+
+    // Assess
+    const published = result.calls.PublishBakeSucceeded?.[0] as {
+      detailType: string;
+      bake: Record<string, unknown>;
+    };
+    expect(published.detailType).toBe('Bake Succeeded');
+    expect(Object.keys(published.bake).sort()).toEqual(
+      [
+        'bakeId',
+        'recipe',
+        'context',
+        'builder',
+        'bootstrap',
+        'stopped',
+        'image',
+        'imageReady',
+        'copies',
+        'finalized',
+        'terminated',
+      ].sort(),
+    );
+    expect(publishInputSchema.safeParse(published).success).toBe(true);
+  });
+});
+
+/** Each Task state, the stage its failure is recorded under, and an error it could really throw. */
+const FAILURES: [state: string, stage: string, error: string][] = [
+  ['ResolveRecipe', 'ResolveRecipe', 'RecipeInvalidError'],
+  ['PublishBakeStarted', 'PublishBakeStarted', 'EventNotPublishedError'],
+  ['LaunchBuilder', 'LaunchBuilder', 'InvalidSubnetID.NotFound'],
+  ['WaitForBuilder', 'WaitForBuilder', 'BootstrapFailedError'],
+  ['StopBuilder', 'StopBuilder', 'BootstrapNoResultError'],
+  ['CreateImage', 'CreateImage', 'InvalidAMIName.Duplicate'],
+  ['WaitForImage', 'WaitForImage', 'ImageFailedError'],
+  ['CopyImage', 'CopyImages', 'InvalidAMIID.NotFound'],
+  ['WaitForCopy', 'CopyImages', 'ImageFailedError'],
+  ['FinalizeImage', 'FinalizeImage', 'ImageFailedError'],
+  ['TerminateBuilder', 'TerminateBuilder', 'UnauthorizedOperation'],
+  ['PublishBakeSucceeded', 'PublishBakeSucceeded', 'EventNotPublishedError'],
+];
+
+describe('the bake workflow, when a state fails', () => {
+  it('has a failure case for every Task state of the definition except the failure path itself', () => {
+    expect(FAILURES.map(([state]) => state).sort()).toEqual(
+      Object.keys(definition.tasks)
+        .filter((s) => s !== 'Cleanup' && s !== 'PublishBakeFailed')
+        .sort(),
+    );
+  });
+
+  it.each(FAILURES)(
+    '%s: cleans up, publishes Bake Failed naming stage %s and error %s, and ends failed',
+    async (state, stage, name) => {
+      // Prepare
+      const failing: Fake = () => {
+        throw named(name, `${state} could not do its job`);
+      };
+
+      // Act
+      const result = await run({ [state]: failing });
+
+      // Assess
+      expect(result.status).toBe('failed');
+      expect(result.error?.cause?.name).toBe('BakeFailed');
+      expect(result.visited.slice(-3)).toEqual(['Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+      const happyUpToStage = HAPPY_PATH.slice(0, HAPPY_PATH.indexOf(stage) + 1);
+      expect(result.visited).toEqual([...happyUpToStage, 'Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+      expect(result.calls.Cleanup).toHaveLength(1);
+      expect(result.calls.Cleanup?.[0]).toMatchObject({ bakeId: BAKE_ID, recipe: bakeInput.recipe });
+      const published = result.calls.PublishBakeFailed?.[0] as {
+        detailType: string;
+        bake: { failure: Record<string, unknown> };
+      };
+      expect(published.detailType).toBe('Bake Failed');
+      expect(Object.keys(published.bake.failure)).toEqual([stage]);
+      expect(published.bake.failure[stage]).toMatchObject({
+        Error: name,
+        Cause: expect.stringContaining(`${state} could not do its job`),
+      });
+      expect(result.failedDetail).toMatchObject({ bakeId: BAKE_ID, stage, error: name });
+    },
+  );
+
+  it('keeps the state earlier stages produced, for Cleanup and the event', async () => {
+    // Act
+    const result = await run({ CreateImage: () => Promise.reject(named('InvalidAMIName.Duplicate')) });
+
+    // Assess
+    expect(result.calls.Cleanup?.[0]).toMatchObject({
+      context: { bakeId: BAKE_ID },
+      builder: { instanceId: 'i-0builder00000001' },
+      stopped: { at: at(11) },
+    });
+  });
+
+  it('still publishes Bake Failed, with the cleanup failure, when Cleanup itself fails', async () => {
+    // Act
+    const result = await run({
+      WaitForImage: () => {
+        throw named('ImageFailedError');
+      },
+      Cleanup: () => {
+        throw named('CleanupIncompleteError', 'eu-west-1: UnauthorizedOperation: not allowed');
+      },
+    });
+
+    // Assess
+    expect(result.status).toBe('failed');
+    expect(result.error?.cause?.name).toBe('BakeFailed');
+    expect(result.visited.slice(-3)).toEqual(['Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+    const published = result.calls.PublishBakeFailed?.[0] as { bake: Record<string, unknown> };
+    expect(Object.keys(published.bake.failure as object)).toEqual(['WaitForImage']);
+    expect(published.bake.cleanupFailure).toMatchObject({ Error: 'CleanupIncompleteError' });
+    expect(result.failedDetail).toMatchObject({
+      stage: 'WaitForImage',
+      cleanup: {
+        problems: [
+          expect.stringContaining('cleanup failed: CleanupIncompleteError: eu-west-1: UnauthorizedOperation'),
+        ],
+      },
+    });
+  });
+
+  it('ends failed, not stuck, when even the Bake Failed event cannot be published', async () => {
+    // Act
+    const result = await run({
+      LaunchBuilder: () => {
+        throw named('InvalidSubnetID.NotFound');
+      },
+      PublishBakeFailed: () => {
+        throw named('EventNotPublishedError');
+      },
+    });
+
+    // Assess
+    expect(result.status).toBe('failed');
+    expect(result.error?.cause?.name).toBe('BakeFailed');
+    expect(result.visited.slice(-3)).toEqual(['Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+  });
+});
+
+describe('the bake workflow, retrying', () => {
+  it.each(['ResolveRecipe', 'LaunchBuilder', 'CreateImage', 'CopyImage', 'WaitForCopy', 'Cleanup'])(
+    '%s: retries a Lambda.ServiceException and carries on',
+    async (state) => {
+      // Prepare
+      let attempts = 0;
+      const flaky: Fake = (input) => {
+        attempts += 1;
+        if (attempts === 1) throw named('Lambda.ServiceException');
+        const fake = happyFakes()[state];
+        if (!fake) throw new Error(`no fake for ${state}`);
+        return fake(input);
+      };
+      const failFirst: Record<string, Fake> =
+        state === 'Cleanup' ? { TerminateBuilder: () => Promise.reject(named('UnauthorizedOperation')) } : {};
+
+      // Act
+      const result = await run({ ...failFirst, [state]: flaky }, { [state]: 0 });
+
+      // Assess: one failed attempt, then one success per invocation (two inside the Map).
+      const invocations = state === 'CopyImage' || state === 'WaitForCopy' ? context.copyTargets.length : 1;
+      expect(attempts).toBe(invocations + 1);
+      expect(result.visited).toEqual(
+        state === 'Cleanup'
+          ? [...HAPPY_PATH.slice(0, 10), 'Cleanup', 'PublishBakeFailed', 'BakeFailed']
+          : HAPPY_PATH,
+      );
+    },
+  );
+
+  it('StopBuilder retries BuilderNotStoppedError while the builder stops, then goes on to imaging', async () => {
+    // Prepare
+    let attempts = 0;
+    const stopping: Fake = () => {
+      attempts += 1;
+      if (attempts < 4) throw named('BuilderNotStoppedError');
+      return { at: at(11) };
+    };
+
+    // Act
+    const result = await run({ StopBuilder: stopping }, { StopBuilder: 0 });
+
+    // Assess
+    expect(attempts).toBe(4);
+    expect(result.status).toBe('succeeded');
+  });
+
+  it('StopBuilder gives up after its 8 retries of BuilderNotStoppedError and cleans up', async () => {
+    // Prepare
+    let attempts = 0;
+    const neverStops: Fake = () => {
+      attempts += 1;
+      throw named('BuilderNotStoppedError');
+    };
+
+    // Act
+    const result = await run({ StopBuilder: neverStops }, { StopBuilder: 0 });
+
+    // Assess
+    expect(attempts).toBe(9);
+    expect(result.failedDetail).toMatchObject({ stage: 'StopBuilder', error: 'BuilderNotStoppedError' });
+  });
+
+  it('does not retry a named bake error', async () => {
+    // Prepare
+    let attempts = 0;
+    const failing: Fake = () => {
+      attempts += 1;
+      throw named('ImageFailedError');
+    };
+
+    // Act
+    await run({ FinalizeImage: failing }, { FinalizeImage: 0 });
+
+    // Assess
+    expect(attempts).toBe(1);
+  });
+});
