@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { BakeError, StateInputInvalidError } from './errors.js';
+import { StateInputInvalidError } from './errors.js';
 import { logger } from './logger.js';
 
 /**
@@ -46,5 +46,3 @@ function bakeIdOf(event: unknown): string | undefined {
   const id = e.bakeId ?? nested?.bakeId;
   return typeof id === 'string' ? id : undefined;
 }
-
-export { BakeError };
