@@ -19,7 +19,7 @@ export type ResolvedRecipe = z.output<typeof resolvedRecipeSchema>;
 
 export const bakeIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{7,79}$/, 'must be 8-80 lowercase letters, digits and dashes');
+  .regex(/^[a-z0-9][a-z0-9_-]{7,79}$/, 'must be 8-80 lowercase letters, digits, dashes and underscores');
 
 export const bakeInputSchema = z.object({
   bakeId: bakeIdSchema,
@@ -47,6 +47,8 @@ export const contextSchema = z.object({
   shortId: z.string(),
   recipeName: z.string(),
   recipeHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Resolved base image + recipe content: equal keys mean an equal image (see lib/recipe/hash.ts). */
+  contentKey: z.string().regex(/^[0-9a-f]{64}$/),
   buildRegion: z.string(),
   base: baseImageSchema,
   imageName: z.string(),

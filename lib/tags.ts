@@ -9,24 +9,28 @@ export const TAG = {
   bakeId: 'ami-bake:bake-id',
   recipe: 'ami-bake:recipe',
   recipeHash: 'ami-bake:recipe-hash',
+  contentKey: 'ami-bake:content-key',
   baseImageId: 'ami-bake:base-image-id',
   sourceRegion: 'ami-bake:source-region',
   role: 'ami-bake:role',
 } as const;
 
+/** The part of a bake's context that names it on every resource. */
 export interface Lineage {
   bakeId: string;
-  recipe: string;
+  recipeName: string;
   recipeHash: string;
-  baseImageId: string;
+  contentKey: string;
+  base: { imageId: string };
 }
 
 export function lineageTags(l: Lineage, extra: Record<string, string> = {}): Tag[] {
   const lineage: Record<string, string> = {
     [TAG.bakeId]: l.bakeId,
-    [TAG.recipe]: l.recipe,
+    [TAG.recipe]: l.recipeName,
     [TAG.recipeHash]: l.recipeHash,
-    [TAG.baseImageId]: l.baseImageId,
+    [TAG.contentKey]: l.contentKey,
+    [TAG.baseImageId]: l.base.imageId,
   };
   return toTags({ ...extra, ...lineage });
 }

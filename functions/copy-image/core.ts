@@ -19,15 +19,7 @@ export interface CopyImageInput {
 /** Starts the copy into one target region; WaitForCopy waits for it to become available. */
 export async function copyImage({ target, context, image, recipe }: CopyImageInput, deps: CopyImageDeps) {
   const ec2 = deps.ec2(target.region);
-  const tags = lineageTags(
-    {
-      bakeId: context.bakeId,
-      recipe: context.recipeName,
-      recipeHash: context.recipeHash,
-      baseImageId: context.base.imageId,
-    },
-    { Name: context.imageName, [TAG.sourceRegion]: image.region },
-  );
+  const tags = lineageTags(context, { Name: context.imageName, [TAG.sourceRegion]: image.region });
   const { ImageId } = await ec2.send(
     new CopyImageCommand({
       SourceImageId: image.imageId,

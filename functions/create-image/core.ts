@@ -20,15 +20,7 @@ export interface CreateImageInput {
  * (FinalizeImage); until then cleanup reaches them through the image's block device mappings.
  */
 export async function createImage({ recipe, context, builder }: CreateImageInput, deps: CreateImageDeps) {
-  const tags = lineageTags(
-    {
-      bakeId: context.bakeId,
-      recipe: context.recipeName,
-      recipeHash: context.recipeHash,
-      baseImageId: context.base.imageId,
-    },
-    { Name: context.imageName },
-  );
+  const tags = lineageTags(context, { Name: context.imageName });
   try {
     const { ImageId } = await deps.ec2.send(
       new CreateImageCommand({

@@ -26,12 +26,6 @@ export interface FinalizeInput {
 export async function finalizeImage(input: FinalizeInput, deps: FinalizeDeps) {
   const { recipe, context } = input;
   const all = [{ region: input.image.region, imageId: input.image.imageId }, ...(input.copies ?? [])];
-  const lineage = {
-    bakeId: context.bakeId,
-    recipe: context.recipeName,
-    recipeHash: context.recipeHash,
-    baseImageId: context.base.imageId,
-  };
   const permissions = launchPermissions(recipe.distribution.launchPermissions);
   const entries = await Promise.all(
     all.map(async ({ region, imageId }) => {
@@ -48,13 +42,13 @@ export async function finalizeImage(input: FinalizeInput, deps: FinalizeDeps) {
       await ec2.send(
         new CreateTagsCommand({
           Resources: [imageId],
-          Tags: lineageTags(lineage, { Name: context.imageName, ...recipe.image.tags }),
+          Tags: lineageTags(context, { Name: context.imageName, ...recipe.image.tags }),
         }),
       );
       if (snapshotIds.length > 0) {
         const snapshotTags = { Name: context.imageName, ...recipe.image.snapshotTags };
         await ec2.send(
-          new CreateTagsCommand({ Resources: snapshotIds, Tags: lineageTags(lineage, snapshotTags) }),
+          new CreateTagsCommand({ Resources: snapshotIds, Tags: lineageTags(context, snapshotTags) }),
         );
       }
       if (permissions.length > 0) {

@@ -24,19 +24,11 @@ export interface LaunchInput {
  */
 export async function launchBuilder({ recipe, context }: LaunchInput, deps: LaunchDeps) {
   const { builder } = recipe;
-  const tags = lineageTags(
-    {
-      bakeId: context.bakeId,
-      recipe: context.recipeName,
-      recipeHash: context.recipeHash,
-      baseImageId: context.base.imageId,
-    },
-    {
-      Name: `ami-bake builder ${context.recipeName} ${context.shortId}`,
-      ...builder.tags,
-      [TAG.role]: 'builder',
-    },
-  );
+  const tags = lineageTags(context, {
+    Name: `ami-bake builder ${context.recipeName} ${context.shortId}`,
+    ...builder.tags,
+    [TAG.role]: 'builder',
+  });
   const userData = wrapUserData({
     platform: recipe.bootstrap.platform,
     script: recipe.bootstrap.script,

@@ -7,7 +7,7 @@ import {
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { Ec2Send, SsmSend } from '../../lib/aws/clients.js';
 import { BaseImageNotFoundError, RecipeInvalidError } from '../../lib/errors.js';
-import { recipeHash } from '../../lib/recipe/hash.js';
+import { contentKey, recipeHash } from '../../lib/recipe/hash.js';
 import { renderImageName, shortId } from '../../lib/recipe/image-name.js';
 import { checkUserDataSize } from '../../lib/recipe/load.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
@@ -40,6 +40,7 @@ export async function resolveRecipe({ bakeId, recipe }: BakeInput, deps: Resolve
     shortId: shortId(bakeId),
     recipeName: recipe.name,
     recipeHash: recipeHash(recipe),
+    contentKey: contentKey(recipe, base.imageId),
     buildRegion: deps.region,
     base,
     imageName: renderImageName(recipe.image.name, { recipe: recipe.name, bakeId, at: startedAt }),
@@ -56,7 +57,11 @@ export async function resolveRecipe({ bakeId, recipe }: BakeInput, deps: Resolve
   };
 }
 
-async function resolveBase(base: Recipe['base'], deps: ResolveDeps): Promise<BaseImage> {
+/** The base image a selector points at now (the newest match for a filter). */
+export async function resolveBase(
+  base: Recipe['base'],
+  deps: Pick<ResolveDeps, 'ec2' | 'ssm' | 'region'>,
+): Promise<BaseImage> {
   if (base.imageId) return describeOne(base.imageId, `base.imageId ${base.imageId}`, deps);
   if (base.ssmParameter) {
     const imageId = await readParameter(base.ssmParameter, deps);
@@ -85,7 +90,7 @@ async function resolveBase(base: Recipe['base'], deps: ResolveDeps): Promise<Bas
   return toBase(newest);
 }
 
-async function readParameter(name: string, deps: ResolveDeps): Promise<string> {
+async function readParameter(name: string, deps: Pick<ResolveDeps, 'ssm' | 'region'>): Promise<string> {
   try {
     const { Parameter } = await deps.ssm.send(new GetParameterCommand({ Name: name }));
     const value = Parameter?.Value ?? '';
@@ -105,7 +110,11 @@ async function readParameter(name: string, deps: ResolveDeps): Promise<string> {
   }
 }
 
-async function describeOne(imageId: string, what: string, deps: ResolveDeps): Promise<BaseImage> {
+async function describeOne(
+  imageId: string,
+  what: string,
+  deps: Pick<ResolveDeps, 'ec2' | 'region'>,
+): Promise<BaseImage> {
   // Filters, not ImageIds: a missing id then yields an empty list instead of an error code.
   const { Images = [] } = await deps.ec2.send(
     new DescribeImagesCommand({

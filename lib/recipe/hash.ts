@@ -16,3 +16,16 @@ export function canonicalJson(value: unknown): string {
 export function recipeHash(recipe: unknown): string {
   return createHash('sha256').update(canonicalJson(recipe)).digest('hex');
 }
+
+/**
+ * What decides the image's content: the recipe's name, base selector, builder, bootstrap (user
+ * data included) and image settings, plus the base image the selector resolved to. Distribution,
+ * schedule and triggers are left out: sharing an image more widely does not change it.
+ */
+export function contentKey(
+  recipe: { name: string; base: unknown; builder: unknown; bootstrap: unknown; image: unknown },
+  baseImageId: string,
+): string {
+  const { name, base, builder, bootstrap, image } = recipe;
+  return recipeHash({ baseImageId, recipe: { name, base, builder, bootstrap, image } });
+}

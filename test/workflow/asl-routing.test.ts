@@ -40,6 +40,7 @@ const context = {
   shortId: '0001abcd',
   recipeName: 'web',
   recipeHash: 'a'.repeat(64),
+  contentKey: 'c'.repeat(64),
   buildRegion: REGION,
   base: {
     imageId: 'ami-0123456789abcdef0',
@@ -382,18 +383,22 @@ describe('the bake workflow, when a state fails', () => {
     });
   });
 
-  it('still publishes Bake Failed, with the cleanup failure, when Cleanup itself fails', async () => {
+  it('retries an incomplete Cleanup, then still publishes Bake Failed with the cleanup failure', async () => {
     // Act
-    const result = await run({
-      WaitForImage: () => {
-        throw named('ImageFailedError');
+    const result = await run(
+      {
+        WaitForImage: () => {
+          throw named('ImageFailedError');
+        },
+        Cleanup: () => {
+          throw named('CleanupIncompleteError', 'eu-west-1: UnauthorizedOperation: not allowed');
+        },
       },
-      Cleanup: () => {
-        throw named('CleanupIncompleteError', 'eu-west-1: UnauthorizedOperation: not allowed');
-      },
-    });
+      { Cleanup: 0 },
+    );
 
     // Assess
+    expect(result.calls.Cleanup?.length).toBe(5); // the first try and 4 retries
     expect(result.status).toBe('failed');
     expect(result.error?.cause?.name).toBe('BakeFailed');
     expect(result.visited.slice(-3)).toEqual(['Cleanup', 'PublishBakeFailed', 'BakeFailed']);

@@ -42,6 +42,7 @@ export function context(overrides: Partial<BakeContext> = {}): BakeContext {
     shortId: '0001abcd',
     recipeName: 'web',
     recipeHash: 'a'.repeat(64),
+    contentKey: 'c'.repeat(64),
     buildRegion: BUILD_REGION,
     base,
     imageName: 'web-20261126-044742-0001abcd',
@@ -58,6 +59,7 @@ export const LINEAGE_TAGS: Tag[] = [
   { Key: 'ami-bake:bake-id', Value: BAKE_ID },
   { Key: 'ami-bake:recipe', Value: 'web' },
   { Key: 'ami-bake:recipe-hash', Value: 'a'.repeat(64) },
+  { Key: 'ami-bake:content-key', Value: 'c'.repeat(64) },
   { Key: 'ami-bake:base-image-id', Value: base.imageId },
 ];
 
