@@ -10,6 +10,10 @@ const envSchema = z.object({
   WAIT_TABLE_NAME: z.string().min(1).default('ami-bake-waits'),
   BUILDER_INSTANCE_PROFILE: z.string().min(1).default('ami-bake-builder'),
   BUILDER_SECURITY_GROUP_ID: z.string().optional(),
+  /** The bake state machine (startBake, api); built in serverless.yml. */
+  STATE_MACHINE_ARN: z.string().optional(),
+  /** Where the packaged recipes are, relative to the function's working directory. */
+  RECIPES_DIR: z.string().min(1).default('recipes'),
   /** Set by the local runner and tests; unset in AWS. */
   AWS_ENDPOINT_URL: z.string().url().optional(),
   /** Attempts for SDK calls: AWS defaults to 3; the emulator answers unimplemented calls with 500, so tests use 1. */

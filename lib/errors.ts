@@ -60,6 +60,16 @@ export class EventNotPublishedError extends BakeError {
   override name = 'EventNotPublishedError';
 }
 
+/** A request names a recipe the catalog does not have. */
+export class RecipeNotFoundError extends BakeError {
+  override name = 'RecipeNotFoundError';
+}
+
+/** An idempotency key was used before for a different request. */
+export class IdempotencyConflictError extends BakeError {
+  override name = 'IdempotencyConflictError';
+}
+
 /** Every error name the state machine may match, for the ASL consistency test. */
 export const ERROR_NAMES = [
   'BakeError',
@@ -72,6 +82,8 @@ export const ERROR_NAMES = [
   'ImageFailedError',
   'CleanupIncompleteError',
   'EventNotPublishedError',
+  'RecipeNotFoundError',
+  'IdempotencyConflictError',
 ] as const;
 
 /** Errors that are the user's input, not the pipeline: the CLI exits 2 on these. */

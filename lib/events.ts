@@ -40,13 +40,26 @@ export const bakeFailedDetail = z.object({
   finishedAt: z.string(),
 });
 
+/** Nothing changed since the last bake: its images are reused and nothing is created. */
+export const bakeSkippedDetail = z.object({
+  recipe: recipeRef,
+  contentKey: z.string(),
+  base: z.object({ imageId: z.string() }),
+  images: regionalImagesSchema,
+  source: z.string(),
+  reason: z.string().optional(),
+  skippedAt: z.string(),
+});
+
 export const EVENT_DETAILS = {
   'Bake Started': bakeStartedDetail,
   'Bake Succeeded': bakeSucceededDetail,
   'Bake Failed': bakeFailedDetail,
+  'Bake Skipped': bakeSkippedDetail,
 } as const;
 
 export type DetailType = keyof typeof EVENT_DETAILS;
 export type BakeStartedDetail = z.infer<typeof bakeStartedDetail>;
 export type BakeSucceededDetail = z.infer<typeof bakeSucceededDetail>;
 export type BakeFailedDetail = z.infer<typeof bakeFailedDetail>;
+export type BakeSkippedDetail = z.infer<typeof bakeSkippedDetail>;

@@ -1,0 +1,141 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { IdempotencyConflictError, RecipeInvalidError, RecipeNotFoundError } from '../errors.js';
+import type { BakeSkippedDetail } from '../events.js';
+import { type CatalogEntry, findRecipe } from '../recipe/catalog.js';
+import { contentKey as contentKeyOf, recipeHash } from '../recipe/hash.js';
+import { parseRecipe, toProblems } from '../recipe/load.js';
+import type { BaseImage, ResolvedRecipe } from '../state.js';
+import type { ExecutionRef, Executions } from './executions.js';
+import type { RegionalImages } from './existing-images.js';
+import { type Overrides, type ParsedStartRequest, type StartRequest, startRequestSchema } from './request.js';
+
+export interface StartDeps {
+  catalog: readonly CatalogEntry[];
+  buildRegion: string;
+  resolveBase: (recipe: ResolvedRecipe) => Promise<BaseImage>;
+  imagesWithContentKey: (
+    contentKey: string,
+    regions: readonly string[],
+  ) => Promise<RegionalImages | undefined>;
+  executions: Executions;
+  publishSkipped: (detail: BakeSkippedDetail) => Promise<void>;
+  now: () => Date;
+}
+
+export type StartResult =
+  | {
+      status: 'started' | 'existing';
+      bakeId: string;
+      executionArn: string;
+      recipe: string;
+      contentKey: string;
+    }
+  | { status: 'skipped'; recipe: string; contentKey: string; images: RegionalImages };
+
+/**
+ * The one way a bake starts, whoever asks (schedule, trigger, Bake Requested, API, CLI):
+ * 1. find the recipe and apply the request's overrides (validated like a recipe);
+ * 2. resolve the base image and compute the content key;
+ * 3. unless forced, skip when images with that key exist in every target region;
+ * 4. return the running bake instead of starting a twin (same idempotency key; same recipe and
+ *    content; for schedules, any bake of the recipe);
+ * 5. start the execution, named so that Step Functions itself refuses duplicates.
+ */
+export async function startBake(raw: StartRequest, deps: StartDeps): Promise<StartResult> {
+  const request = parseRequest(raw);
+  const entry = findRecipe(deps.catalog, request.recipe);
+  if (!entry) {
+    throw new RecipeNotFoundError(`recipe ${request.recipe} is not in this stack's catalog`);
+  }
+  const recipe = await applyOverrides(entry.recipe, request.overrides);
+  const base = await deps.resolveBase(recipe);
+  const contentKey = contentKeyOf(recipe, base.imageId);
+  const regions = [deps.buildRegion, ...recipe.distribution.regions];
+
+  if (!request.force) {
+    const images = await deps.imagesWithContentKey(contentKey, regions);
+    if (images) {
+      await deps.publishSkipped({
+        recipe: { name: recipe.name, hash: recipeHash(recipe) },
+        contentKey,
+        base: { imageId: base.imageId },
+        images,
+        source: request.source,
+        reason: request.reason,
+        skippedAt: deps.now().toISOString(),
+      });
+      return { status: 'skipped', recipe: recipe.name, contentKey, images };
+    }
+  }
+
+  const ref = (r: ExecutionRef, status: 'started' | 'existing') => ({
+    status,
+    bakeId: r.name,
+    executionArn: r.executionArn,
+    recipe: recipe.name,
+    contentKey,
+  });
+  const name = request.idempotencyKey
+    ? `${recipe.name}_k${sha(`${request.idempotencyKey}`).slice(0, 32)}`
+    : `${recipe.name}_${contentKey.slice(0, 12)}_${stamp(deps.now())}${randomBytes(2).toString('hex')}`;
+
+  if (request.idempotencyKey) {
+    // This key started a bake before (running or not): the same request gets that bake back.
+    const previous = await deps.executions.describe(name);
+    if (previous) {
+      if (recipeHash((previous.input as { recipe?: unknown } | undefined)?.recipe) !== recipeHash(recipe)) {
+        throw new IdempotencyConflictError(
+          `idempotency key was already used for bake ${name} with a different recipe or overrides`,
+        );
+      }
+      return ref(previous, 'existing');
+    }
+  } else {
+    // Schedules never overlap a running bake of the recipe; others only one with the same content.
+    const prefix =
+      request.source === 'schedule' ? `${recipe.name}_` : `${recipe.name}_${contentKey.slice(0, 12)}_`;
+    const running = await deps.executions.running(prefix);
+    if (running[0]) return ref(running[0], 'existing');
+  }
+  const input = { bakeId: name, recipe, request: { source: request.source, reason: request.reason } };
+  return ref(await deps.executions.start(name, input), 'started');
+}
+
+function parseRequest(raw: StartRequest): ParsedStartRequest {
+  const parsed = startRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = toProblems(parsed.error.issues);
+    throw new RecipeInvalidError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+  }
+  return parsed.data;
+}
+
+/** Overrides are merged into the recipe and the result validated as a recipe; problems name `overrides.…`. */
+export async function applyOverrides(
+  recipe: ResolvedRecipe,
+  overrides: Overrides | undefined,
+): Promise<ResolvedRecipe> {
+  if (!overrides) return recipe;
+  const merged = {
+    ...recipe,
+    builder: { ...recipe.builder, ...overrides.builder },
+    bootstrap: { ...recipe.bootstrap, ...overrides.bootstrap },
+    image: { ...recipe.image, ...overrides.image, tags: { ...recipe.image.tags, ...overrides.image?.tags } },
+    distribution: { ...recipe.distribution, ...overrides.distribution },
+  };
+  const result = await parseRecipe(merged, process.cwd());
+  if (!result.ok) {
+    const problems = result.problems.map((p) => ({ ...p, path: `overrides.${p.path}` }));
+    throw new RecipeInvalidError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+  }
+  return result.recipe;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** 20261126T052433 → 20261126052433: sortable, and legal in an execution name. */
+function stamp(at: Date): string {
+  return at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
