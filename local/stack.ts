@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -185,6 +186,13 @@ export async function tapEvents(
         );
         if (Messages.length === 0) return events;
         events.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}')));
+        // Read once: a second read returns only what arrived since.
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
       }
     },
     async remove() {
