@@ -1,0 +1,282 @@
+import { describe, expect, it } from 'vitest';
+import { toStartRequest } from '../../../functions/start-bake/core.js';
+import type { BakeSkippedDetail } from '../../../lib/events.js';
+import type { CatalogEntry } from '../../../lib/recipe/catalog.js';
+import { parseRecipe } from '../../../lib/recipe/load.js';
+import type { ExecutionRef, Executions } from '../../../lib/start/executions.js';
+import { type StartDeps, startBake } from '../../../lib/start/start-bake.js';
+import type { BaseImage, ResolvedRecipe } from '../../../lib/state.js';
+
+const base: BaseImage = {
+  imageId: 'ami-0123456789abcdef0',
+  name: 'al2023',
+  ownerId: '137112412989',
+  architecture: 'x86_64',
+  creationDate: '2026-11-20T10:00:00.000Z',
+  rootDeviceName: '/dev/xvda',
+  rootVolumeSizeGiB: 8,
+  platform: 'linux',
+};
+
+async function recipe(): Promise<ResolvedRecipe> {
+  const r = await parseRecipe(
+    {
+      name: 'web',
+      base: { ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
+      builder: { instanceType: 't3.micro' },
+      bootstrap: { script: 'echo hi' },
+      distribution: { regions: ['eu-west-1'] },
+    },
+    process.cwd(),
+  );
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.recipe;
+}
+
+/** Step Functions as a list: enough to see what was started and what runs. */
+class FakeExecutions implements Executions {
+  readonly started: ExecutionRef[] = [];
+  constructor(readonly existing: ExecutionRef[] = []) {}
+  async start(name: string, input: unknown) {
+    const ref = {
+      name,
+      executionArn: `arn:aws:states:us-east-1:1:execution:sm:${name}`,
+      status: 'RUNNING',
+      input,
+    };
+    this.started.push(ref);
+    return ref;
+  }
+  async running(prefix: string) {
+    return [...this.existing, ...this.started].filter(
+      (e) => e.status === 'RUNNING' && e.name.startsWith(prefix),
+    );
+  }
+  async describe(name: string) {
+    return [...this.existing, ...this.started].find((e) => e.name === name);
+  }
+}
+
+async function setup(o: { images?: boolean; existing?: ExecutionRef[] } = {}) {
+  const catalog: CatalogEntry[] = [{ file: 'recipes/web.yml', recipe: await recipe() }];
+  const executions = new FakeExecutions(o.existing);
+  const skipped: BakeSkippedDetail[] = [];
+  const deps: StartDeps = {
+    catalog,
+    buildRegion: 'us-east-1',
+    resolveBase: async () => base,
+    imagesWithContentKey: async (_key, regions) =>
+      o.images
+        ? Object.fromEntries(regions.map((r) => [r, { imageId: `ami-${r}`, snapshotIds: [] }]))
+        : undefined,
+    executions,
+    publishSkipped: async (d) => {
+      skipped.push(d);
+    },
+    now: () => new Date('2026-11-26T05:00:00Z'),
+  };
+  return { deps, executions, skipped };
+}
+
+describe('startBake', () => {
+  it('starts an execution named after the recipe and content key, with the recipe as input', async () => {
+    // Prepare
+    const { deps, executions } = await setup();
+
+    // Act
+    const result = await startBake({ recipe: 'web', source: 'api' }, deps);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'started', recipe: 'web' });
+    expect(executions.started).toHaveLength(1);
+    const [started] = executions.started;
+    expect(started?.name).toMatch(/^web_[0-9a-f]{12}_20261126050000[0-9a-f]{4}$/);
+    expect(started?.name.length).toBeLessThanOrEqual(80);
+    expect(started?.input).toMatchObject({
+      bakeId: started?.name,
+      recipe: { name: 'web' },
+      request: { source: 'api' },
+    });
+  });
+
+  it('skips, publishing Bake Skipped and starting nothing, when images with the content key exist everywhere', async () => {
+    // Prepare
+    const { deps, executions, skipped } = await setup({ images: true });
+
+    // Act
+    const result = await startBake({ recipe: 'web', source: 'schedule', reason: 'nightly' }, deps);
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 'skipped',
+      images: { 'us-east-1': { imageId: 'ami-us-east-1' }, 'eu-west-1': {} },
+    });
+    expect(executions.started).toEqual([]);
+    expect(skipped).toEqual([
+      expect.objectContaining({ source: 'schedule', reason: 'nightly', base: { imageId: base.imageId } }),
+    ]);
+  });
+
+  it('bakes anyway with force: true even when the images exist', async () => {
+    // Prepare
+    const { deps, executions, skipped } = await setup({ images: true });
+
+    // Act
+    const result = await startBake({ recipe: 'web', source: 'api', force: true }, deps);
+
+    // Assess
+    expect(result.status).toBe('started');
+    expect(executions.started).toHaveLength(1);
+    expect(skipped).toEqual([]);
+  });
+
+  it('returns the running bake with the same content instead of starting a twin', async () => {
+    // Prepare
+    const { deps, executions } = await setup();
+    const first = await startBake({ recipe: 'web', source: 'api' }, deps);
+
+    // Act
+    const second = await startBake({ recipe: 'web', source: 'event' }, deps);
+
+    // Assess
+    expect(second).toMatchObject({ status: 'existing', bakeId: (first as { bakeId: string }).bakeId });
+    expect(executions.started).toHaveLength(1);
+  });
+
+  it('never starts a scheduled bake while any bake of the recipe runs, whatever its content', async () => {
+    // Prepare
+    const running = { name: 'web_0123456789ab_202611260400001234', executionArn: 'arn:x', status: 'RUNNING' };
+    const { deps, executions } = await setup({ existing: [running] });
+
+    // Act
+    const result = await startBake({ recipe: 'web', source: 'schedule' }, deps);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'existing', bakeId: running.name });
+    expect(executions.started).toEqual([]);
+  });
+
+  it('does not confuse a recipe with another whose name it prefixes', async () => {
+    // Prepare
+    const other = {
+      name: 'web-api_0123456789ab_202611260400001234',
+      executionArn: 'arn:x',
+      status: 'RUNNING',
+    };
+    const { deps, executions } = await setup({ existing: [other] });
+
+    // Act
+    const result = await startBake({ recipe: 'web', source: 'schedule' }, deps);
+
+    // Assess
+    expect(result.status).toBe('started');
+    expect(executions.started).toHaveLength(1);
+  });
+
+  it('returns the bake of an idempotency key for the same request, even after it ended', async () => {
+    // Prepare
+    const { deps, executions } = await setup();
+    const first = (await startBake({ recipe: 'web', source: 'api', idempotencyKey: 'deploy-7' }, deps)) as {
+      bakeId: string;
+    };
+    (executions.started[0] as ExecutionRef).status = 'SUCCEEDED';
+
+    // Act
+    const again = await startBake({ recipe: 'web', source: 'api', idempotencyKey: 'deploy-7' }, deps);
+
+    // Assess
+    expect(again).toMatchObject({ status: 'existing', bakeId: first.bakeId });
+    expect(executions.started).toHaveLength(1);
+  });
+
+  it('refuses an idempotency key reused with different overrides (IdempotencyConflictError)', async () => {
+    // Prepare
+    const { deps } = await setup();
+    await startBake({ recipe: 'web', source: 'api', idempotencyKey: 'deploy-7' }, deps);
+
+    // Act
+    const reused = startBake(
+      {
+        recipe: 'web',
+        source: 'api',
+        idempotencyKey: 'deploy-7',
+        overrides: { builder: { instanceType: 't3.large' } },
+      },
+      deps,
+    );
+
+    // Assess
+    await expect(reused).rejects.toMatchObject({ name: 'IdempotencyConflictError' });
+  });
+
+  it('refuses an unknown recipe with RecipeNotFoundError', async () => {
+    // Prepare
+    const { deps, executions } = await setup();
+
+    // Act
+    const result = startBake({ recipe: 'nope', source: 'api' }, deps);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'RecipeNotFoundError' });
+    expect(executions.started).toEqual([]);
+  });
+
+  it('names every bad override with its overrides.… path and starts nothing', async () => {
+    // Prepare
+    const { deps, executions } = await setup();
+
+    // Act
+    const result = startBake(
+      {
+        recipe: 'web',
+        source: 'api',
+        overrides: { builder: { instanceType: 'huge' }, distribution: { regions: ['mars-1'] } },
+      },
+      deps,
+    );
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'RecipeInvalidError',
+      problems: [
+        { path: 'overrides.builder.instanceType', message: expect.stringContaining('instance type') },
+        { path: 'overrides.distribution.regions.0', message: expect.stringContaining('unknown AWS region') },
+      ],
+    });
+    expect(executions.started).toEqual([]);
+  });
+});
+
+describe('toStartRequest', () => {
+  it('turns a Bake Requested event into an event-sourced request with its key, overrides and force', () => {
+    // Act
+    const request = toStartRequest({
+      'detail-type': 'Bake Requested',
+      source: 'ci.pipeline',
+      detail: { recipe: 'web', idempotencyKey: 'k', force: true, overrides: { image: { tags: { a: 'b' } } } },
+    });
+
+    // Assess
+    expect(request).toEqual({
+      recipe: 'web',
+      source: 'event',
+      idempotencyKey: 'k',
+      force: true,
+      overrides: { image: { tags: { a: 'b' } } },
+      reason: 'Bake Requested by ci.pipeline',
+    });
+  });
+
+  it('names the trigger and the triggering event in the reason of a trigger request', () => {
+    // Act
+    const request = toStartRequest({
+      recipe: 'web',
+      source: 'trigger',
+      trigger: 'base-image-released',
+      event: { id: 'e-1', source: 'aws.ssm', 'detail-type': 'Parameter Store Change' },
+    });
+
+    // Assess
+    expect(request.reason).toBe('trigger base-image-released (aws.ssm Parameter Store Change e-1)');
+  });
+});
