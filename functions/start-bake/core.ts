@@ -52,6 +52,7 @@ export function toStartRequest(event: StartBakeEvent): StartRequest {
   return {
     recipe: event.recipe,
     source: event.source,
+    trigger: event.trigger,
     reason:
       event.reason ?? (event.source === 'trigger' ? `trigger ${event.trigger ?? ''}${cause}` : 'schedule'),
   };

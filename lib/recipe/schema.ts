@@ -237,14 +237,182 @@ export const distributionSchema = z
     }
   });
 
+/** EventBridge Scheduler `rate()`: a whole number of minutes, hours or days; singular only with 1. */
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+/** Day-of-month and day-of-week: exactly one of them must be `?` in an AWS cron expression. */
+const CRON_FIELDS = ['minutes', 'hours', 'day-of-month', 'month', 'day-of-week', 'year'] as const;
+
+function scheduleExpressionProblem(expression: string): string | undefined {
+  if (expression.startsWith('rate(')) {
+    const m = RATE.exec(expression);
+    if (!m) return 'rate must be rate(N minutes|hours|days), for example rate(1 day) or rate(12 hours)';
+    const n = Number(m[1]);
+    const unit = m[2] ?? '';
+    if (n < 1) return 'rate must be at least 1';
+    if (n === 1 && unit.endsWith('s'))
+      return `write rate(1 ${unit.slice(0, -1)}): the unit is singular for 1`;
+    if (n > 1 && !unit.endsWith('s')) return `write rate(${n} ${unit}s): the unit is plural above 1`;
+    return undefined;
+  }
+  if (expression.startsWith('cron(')) {
+    const inner = /^cron\((.*)\)$/.exec(expression)?.[1]?.trim();
+    const fields = inner ? inner.split(/\s+/) : [];
+    if (fields.length !== 6)
+      return `cron needs exactly 6 fields (${CRON_FIELDS.join(' ')}), got ${fields.length}; for example cron(0 3 ? * SUN *)`;
+    const bad = fields.findIndex((f) => !/^[0-9A-Za-z*?,/#-]+$/.test(f));
+    if (bad >= 0) return `cron field ${CRON_FIELDS[bad]} has an unexpected character: ${fields[bad]}`;
+    if ((fields[2] === '?') === (fields[4] === '?'))
+      return 'cron needs ? in exactly one of day-of-month and day-of-week, for example cron(0 3 ? * SUN *)';
+    return undefined;
+  }
+  return 'must be rate(...) or cron(...), for example cron(0 3 ? * SUN *)';
+}
+
+/** IANA names as the runtime's ICU knows them; EventBridge Scheduler takes the same names. */
+function timezoneProblem(timezone: string): string | undefined {
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+  } catch {
+    return `unknown time zone ${JSON.stringify(timezone)}: use an IANA name such as UTC or Europe/Berlin`;
+  }
+  if (resolved !== timezone && resolved.toLowerCase() === timezone.toLowerCase())
+    return `write the time zone as ${resolved}`;
+  return undefined;
+}
+
+export const scheduleSchema = z
+  .strictObject({
+    expression: z
+      .string()
+      .describe('rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year).'),
+    timezone: z.string().default('UTC').describe('IANA time zone of a cron expression, e.g. Europe/Berlin.'),
+    enabled: z.boolean().default(true).describe('false keeps the schedule in the recipe but deploys none.'),
+  })
+  .superRefine((s, ctx) => {
+    const expression = scheduleExpressionProblem(s.expression);
+    if (expression) ctx.addIssue({ code: 'custom', path: ['expression'], message: expression });
+    const timezone = timezoneProblem(s.timezone);
+    if (timezone) ctx.addIssue({ code: 'custom', path: ['timezone'], message: timezone });
+  });
+
+/** Events ami-bake publishes itself: a trigger on them could start bakes from bakes, forever. */
+const OWN_EVENT_SOURCE = 'ami-bake';
+const OWN_DETAIL_TYPES = ['Bake Requested', 'Bake Started', 'Bake Succeeded', 'Bake Failed', 'Bake Skipped'];
+
+/** Could this `source` matcher list match `ami-bake`? Plain values, prefix/wildcard/anything-but. */
+function mayMatchOwnSource(matchers: readonly unknown[]): boolean {
+  return matchers.some((m) => {
+    if (typeof m === 'string') return m === OWN_EVENT_SOURCE;
+    if (m === null || typeof m !== 'object') return false;
+    const [op, arg] = Object.entries(m)[0] ?? [];
+    if (op === 'prefix' && typeof arg === 'string') return OWN_EVENT_SOURCE.startsWith(arg);
+    if (op === 'wildcard' && typeof arg === 'string')
+      return new RegExp(`^${arg.split('*').map(escapeRegExp).join('.*')}$`).test(OWN_EVENT_SOURCE);
+    if (op === 'anything-but') {
+      const excluded = Array.isArray(arg) ? arg : [arg];
+      return !excluded.includes(OWN_EVENT_SOURCE);
+    }
+    return false;
+  });
+}
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** EventBridge matches lists of values at the leaves; a bare string or number never matches. */
+function patternLeafProblems(value: unknown, path: (string | number)[], ctx: z.RefinementCtx): void {
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (key === '$or') {
+      if (!Array.isArray(v) || v.length < 2 || v.some((b) => b === null || typeof b !== 'object'))
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, key],
+          message: '$or must be a list of at least two patterns',
+        });
+      else
+        v.forEach((b, i) => {
+          patternLeafProblems(b, [...path, key, i], ctx);
+        });
+    } else if (Array.isArray(v)) {
+      if (v.length === 0)
+        ctx.addIssue({ code: 'custom', path: [...path, key], message: 'an empty list matches nothing' });
+    } else if (v !== null && typeof v === 'object') {
+      patternLeafProblems(v, [...path, key], ctx);
+    } else {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, key],
+        message: `must be a list of values to match, e.g. [${JSON.stringify(v)}]`,
+      });
+    }
+  }
+}
+
+export const eventPatternSchema = z
+  .record(z.string(), z.json())
+  .describe(
+    'An EventBridge event pattern, e.g. { source: [aws.ssm], detail-type: [Parameter Store Change] }.',
+  )
+  .superRefine((p, ctx) => {
+    if (!['source', 'detail-type', 'detail'].some((k) => k in p)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a pattern needs at least one of source, detail-type or detail',
+      });
+      return;
+    }
+    patternLeafProblems(p, [], ctx);
+    const ownDetailType =
+      Array.isArray(p['detail-type']) && p['detail-type'].some((d) => OWN_DETAIL_TYPES.includes(String(d)));
+    if ((Array.isArray(p.source) && mayMatchOwnSource(p.source)) || (!('source' in p) && ownDetailType)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source'],
+        message: `must not match ami-bake's own events (source ${OWN_EVENT_SOURCE}): a bake would trigger bakes in a loop`,
+      });
+    }
+  });
+
+export const triggerSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/,
+      'must be lowercase letters, digits and dashes (at most 64), not starting or ending with a dash',
+    ),
+  pattern: eventPatternSchema,
+  bus: z
+    .string()
+    .regex(
+      /^([\w.\-/]{1,256}|arn:aws[\w-]*:events:[\w-]+:\d{12}:event-bus\/[\w.\-/]+)$/,
+      'must be an event bus name or ARN',
+    )
+    .default('default')
+    .describe('The event bus the rule listens on.'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe('Bake even if images of this recipe and base image already exist.'),
+});
+
+export const triggersSchema = z
+  .array(triggerSchema)
+  .max(20)
+  .superRefine((triggers, ctx) => {
+    const seen = new Set<string>();
+    triggers.forEach((t, i) => {
+      if (seen.has(t.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `trigger ${t.name} is named twice` });
+      seen.add(t.name);
+    });
+  });
+
 export const recipeSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(
-        /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
-        'must be lowercase letters, digits and dashes (at most 63), not starting or ending with a dash',
-      ),
+    name: z.string().regex(
+      // At most 40: the recipe name starts every Step Functions execution name (80 at most).
+      /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/,
+      'must be lowercase letters, digits and dashes (at most 40), not starting or ending with a dash',
+    ),
     description: z.string().max(1024).optional(),
     base: baseSchema,
     builder: builderSchema,
@@ -261,6 +429,8 @@ export const recipeSchema = z
       launchPermissions: { accounts: [], organizations: [], organizationalUnits: [], public: false },
       copyTimeoutMinutes: 120,
     }),
+    schedule: scheduleSchema.optional().describe('Bake on a schedule (EventBridge Scheduler).'),
+    triggers: triggersSchema.optional().describe('Bake when a matching EventBridge event arrives.'),
   })
   .superRefine((r, ctx) => {
     // AWS refuses to make an image with encrypted snapshots public: say so before the bake, not after.
@@ -295,3 +465,6 @@ export const recipeSchema = z
 export type RecipeInput = z.input<typeof recipeSchema>;
 /** A validated recipe with defaults applied. `bootstrap.script` may still point at a file. */
 export type Recipe = z.output<typeof recipeSchema>;
+export type Schedule = z.output<typeof scheduleSchema>;
+export type Trigger = z.output<typeof triggerSchema>;
+export type EventPattern = z.output<typeof eventPatternSchema>;

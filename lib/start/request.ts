@@ -38,6 +38,8 @@ export const startRequestSchema = z.strictObject({
     .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters without spaces')
     .optional(),
   source: z.enum(START_SOURCES),
+  /** For source `trigger`: which of the recipe's triggers fired (its `force` applies). */
+  trigger: z.string().min(1).max(64).optional(),
 });
 export type StartRequest = z.input<typeof startRequestSchema>;
 export type ParsedStartRequest = z.output<typeof startRequestSchema>;

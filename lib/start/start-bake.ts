@@ -52,7 +52,9 @@ export async function startBake(raw: StartRequest, deps: StartDeps): Promise<Sta
   const contentKey = contentKeyOf(recipe, base.imageId);
   const regions = [deps.buildRegion, ...recipe.distribution.regions];
 
-  if (!request.force) {
+  const triggerForces =
+    request.source === 'trigger' && recipe.triggers?.some((t) => t.name === request.trigger && t.force);
+  if (!request.force && !triggerForces) {
     const images = await deps.imagesWithContentKey(contentKey, regions);
     if (images) {
       await deps.publishSkipped({

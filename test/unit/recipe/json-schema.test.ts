@@ -77,6 +77,8 @@ describe('docs/recipe.schema.json', () => {
     { what: 'recipes/example.yml', path: repoFile('recipes/example.yml') },
     { what: 'the minimal recipe', path: fixture('valid/minimal.yml') },
     { what: 'a recipe with a bootstrap file and volumes', path: fixture('valid/file-bootstrap.yml') },
+    { what: 'recipes/example-scheduled.yml', path: repoFile('recipes/example-scheduled.yml') },
+    { what: 'a recipe with a schedule and triggers', path: fixture('valid/scheduled.yml') },
   ])('accepts $what', ({ path }) => {
     // Prepare
     const recipe = readYaml(path);
@@ -129,6 +131,7 @@ describe('docs/recipe.schema.json', () => {
     'script-and-file.yml',
     'no-user-data.yml',
     'zero-bootstrap-timeout.yml',
+    'schedule-not-an-object.yml',
   ])('rejects invalid/%s, as the loader does', (file) => {
     // Prepare
     const recipe = readYaml(fixture(`invalid/${file}`));

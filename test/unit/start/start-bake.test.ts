@@ -18,14 +18,16 @@ const base: BaseImage = {
   platform: 'linux',
 };
 
-async function recipe(): Promise<ResolvedRecipe> {
+async function recipe(extra: Record<string, unknown> = {}): Promise<ResolvedRecipe> {
   const r = await parseRecipe(
     {
+      ...extra,
       name: 'web',
       base: { ssmParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
       builder: { instanceType: 't3.micro' },
       bootstrap: { script: 'echo hi' },
       distribution: { regions: ['eu-west-1'] },
+      ...extra,
     },
     process.cwd(),
   );
@@ -57,8 +59,10 @@ class FakeExecutions implements Executions {
   }
 }
 
-async function setup(o: { images?: boolean; existing?: ExecutionRef[] } = {}) {
-  const catalog: CatalogEntry[] = [{ file: 'recipes/web.yml', recipe: await recipe() }];
+async function setup(
+  o: { images?: boolean; existing?: ExecutionRef[]; recipe?: Record<string, unknown> } = {},
+) {
+  const catalog: CatalogEntry[] = [{ file: 'recipes/web.yml', recipe: await recipe(o.recipe) }];
   const executions = new FakeExecutions(o.existing);
   const skipped: BakeSkippedDetail[] = [];
   const deps: StartDeps = {
@@ -128,6 +132,24 @@ describe('startBake', () => {
     expect(result.status).toBe('started');
     expect(executions.started).toHaveLength(1);
     expect(skipped).toEqual([]);
+  });
+
+  it('bakes for a trigger declared with force: true even when the images exist, and skips for one without', async () => {
+    // Prepare
+    const triggers = [
+      { name: 'app-release', pattern: { source: ['acme.ci'] }, force: true },
+      { name: 'base-release', pattern: { source: ['aws.ssm'] } },
+    ];
+    const { deps, executions } = await setup({ images: true, recipe: { triggers } });
+
+    // Act
+    const forced = await startBake({ recipe: 'web', source: 'trigger', trigger: 'app-release' }, deps);
+    const skipped = await startBake({ recipe: 'web', source: 'trigger', trigger: 'base-release' }, deps);
+
+    // Assess
+    expect(forced.status).toBe('started');
+    expect(skipped.status).toBe('skipped');
+    expect(executions.started).toHaveLength(1);
   });
 
   it('returns the running bake with the same content instead of starting a twin', async () => {
