@@ -70,6 +70,16 @@ export class IdempotencyConflictError extends BakeError {
   override name = 'IdempotencyConflictError';
 }
 
+/** No execution of the bake state machine has this bake id. */
+export class BakeNotFoundError extends BakeError {
+  override name = 'BakeNotFoundError';
+}
+
+/** The bake cannot be cancelled: it has ended, or it is already failing and cleaning up. */
+export class BakeNotRunningError extends BakeError {
+  override name = 'BakeNotRunningError';
+}
+
 /** Every error name the state machine may match, for the ASL consistency test. */
 export const ERROR_NAMES = [
   'BakeError',
@@ -84,6 +94,8 @@ export const ERROR_NAMES = [
   'EventNotPublishedError',
   'RecipeNotFoundError',
   'IdempotencyConflictError',
+  'BakeNotFoundError',
+  'BakeNotRunningError',
 ] as const;
 
 /** Errors that are the user's input, not the pipeline: the CLI exits 2 on these. */

@@ -52,6 +52,32 @@ export async function startBake(raw: StartRequest, deps: StartDeps): Promise<Sta
   const contentKey = contentKeyOf(recipe, base.imageId);
   const regions = [deps.buildRegion, ...recipe.distribution.regions];
 
+  const ref = (r: ExecutionRef, status: 'started' | 'existing') => ({
+    status,
+    bakeId: r.name,
+    executionArn: r.executionArn,
+    recipe: recipe.name,
+    contentKey,
+  });
+  // Keys are scoped to the recipe: the same key for two recipes names two bakes.
+  const name = request.idempotencyKey
+    ? `${recipe.name}_k${sha(request.idempotencyKey).slice(0, 32)}`
+    : `${recipe.name}_${contentKey.slice(0, 12)}_${stamp(deps.now())}${randomBytes(2).toString('hex')}`;
+
+  if (request.idempotencyKey) {
+    // This key started a bake before (running or not): the same request gets that bake back,
+    // before anything else is decided, so a retry always sees what the first call saw.
+    const previous = await deps.executions.describe(name);
+    if (previous) {
+      if (recipeHash((previous.input as { recipe?: unknown } | undefined)?.recipe) !== recipeHash(recipe)) {
+        throw new IdempotencyConflictError(
+          `idempotency key was already used for bake ${name} with a different recipe or overrides`,
+        );
+      }
+      return ref(previous, 'existing');
+    }
+  }
+
   const triggerForces =
     request.source === 'trigger' && recipe.triggers?.some((t) => t.name === request.trigger && t.force);
   if (!request.force && !triggerForces) {
@@ -70,29 +96,7 @@ export async function startBake(raw: StartRequest, deps: StartDeps): Promise<Sta
     }
   }
 
-  const ref = (r: ExecutionRef, status: 'started' | 'existing') => ({
-    status,
-    bakeId: r.name,
-    executionArn: r.executionArn,
-    recipe: recipe.name,
-    contentKey,
-  });
-  const name = request.idempotencyKey
-    ? `${recipe.name}_k${sha(`${request.idempotencyKey}`).slice(0, 32)}`
-    : `${recipe.name}_${contentKey.slice(0, 12)}_${stamp(deps.now())}${randomBytes(2).toString('hex')}`;
-
-  if (request.idempotencyKey) {
-    // This key started a bake before (running or not): the same request gets that bake back.
-    const previous = await deps.executions.describe(name);
-    if (previous) {
-      if (recipeHash((previous.input as { recipe?: unknown } | undefined)?.recipe) !== recipeHash(recipe)) {
-        throw new IdempotencyConflictError(
-          `idempotency key was already used for bake ${name} with a different recipe or overrides`,
-        );
-      }
-      return ref(previous, 'existing');
-    }
-  } else {
+  if (!request.idempotencyKey) {
     // Schedules never overlap a running bake of the recipe; others only one with the same content.
     const prefix =
       request.source === 'schedule' ? `${recipe.name}_` : `${recipe.name}_${contentKey.slice(0, 12)}_`;

@@ -4,6 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../scripts/catalog.js';
+import {
+  SCHEDULER_ROLE_LOGICAL_ID,
+  scheduleLogicalId,
+  triggerPermissionLogicalId,
+  triggerRuleLogicalId,
+} from '../../scripts/recipe-resources.js';
 import {
   allStates,
   expectedFunctionKey,
@@ -51,7 +58,11 @@ const FUNCTIONS: Record<string, string> = {
   finalizeImage: 'finalize-image',
   terminateBuilder: 'terminate-builder',
   cleanup: 'cleanup',
+  startBake: 'start-bake',
+  api: 'api',
 };
+/** The functions that start bakes and read recipes at run time. */
+const BAKE_STARTERS = ['startBake', 'api'];
 const FUNCTION_KEYS = Object.keys(FUNCTIONS);
 
 // Fn::Sub placeholders. `${!x}` is Fn::Sub's escape for a literal `${x}`: IAM must receive the
@@ -60,6 +71,12 @@ const FUNCTION_KEYS = Object.keys(FUNCTIONS);
 const ANY_INSTANCE_ARN = 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation syntax, not JavaScript's.
 const SOURCE_INSTANCE_ARN = '${!ec2:SourceInstanceARN}';
+const STATE_MACHINE_ARN = {
+  'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:ami-bake-${STAGE}`,
+};
+const START_BAKE_ARN = { 'Fn::GetAtt': ['StartBakeLambdaFunction', 'Arn'] };
+/** The project's bus: the stack's own, or the one named by the eventBusName parameter. */
+const PROJECT_BUS = { 'Fn::If': ['CreateEventBus', { Ref: 'EventBus' }, ''] };
 
 const functionLogicalId = (key: string): string =>
   `${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`;
@@ -135,7 +152,7 @@ afterAll(() => {
 });
 
 describe('the packaged functions', () => {
-  it('are exactly the functions of the workflow and its waits', () => {
+  it('are exactly the functions of the workflow, its waits and the bake starters', () => {
     const ids = ofType('AWS::Lambda::Function').map(([id]) => id);
 
     expect(ids.sort()).toEqual(FUNCTION_KEYS.map(functionLogicalId).sort());
@@ -155,6 +172,7 @@ describe('the packaged functions', () => {
       POWERTOOLS_SERVICE_NAME: 'ami-bake',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      ...(BAKE_STARTERS.includes(key) ? { STATE_MACHINE_ARN, RECIPES_DIR: 'recipes' } : {}),
     });
   });
 
@@ -346,11 +364,25 @@ describe('the functions role', () => {
       expect(
         statementsAllowing(action).map((s) => s.Resource),
         action,
-      ).toEqual([
-        {
-          'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:ami-bake-${STAGE}`,
-        },
-      ]);
+      ).toEqual([STATE_MACHINE_ARN]);
+    }
+  });
+
+  it('starts, lists, inspects and stops executions of this stage state machine only', () => {
+    const executions = {
+      'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:ami-bake-${STAGE}:*`,
+    };
+    for (const action of ['states:StartExecution', 'states:ListExecutions']) {
+      expect(
+        statementsAllowing(action).map((s) => s.Resource),
+        action,
+      ).toEqual([STATE_MACHINE_ARN]);
+    }
+    for (const action of ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory']) {
+      expect(
+        statementsAllowing(action).map((s) => s.Resource),
+        action,
+      ).toEqual([executions]);
     }
   });
 
@@ -389,7 +421,160 @@ describe('the stack', () => {
         'WaitTableName',
         'BuilderInstanceProfileName',
         'BuilderSecurityGroupId',
+        'HttpApiUrl',
       ]),
     );
+  });
+});
+
+describe('bakes started by schedules, events and the HTTP API', () => {
+  const catalog = () => loadCatalog(join(REPO_ROOT, 'recipes'));
+  const zipHas = (key: string, path: string): boolean =>
+    readFileSync(join(packageDir, `${key}.zip`)).includes(path);
+
+  it('startBake and api have the memory and timeouts they need', () => {
+    expect(resource('StartBakeLambdaFunction').Properties).toMatchObject({ Timeout: 60, MemorySize: 512 });
+    // API Gateway's integration timeout is 29 seconds.
+    expect(resource('ApiLambdaFunction').Properties).toMatchObject({ Timeout: 29, MemorySize: 512 });
+  });
+
+  it('the example recipes give schedules and triggers to check', async () => {
+    const entries = await catalog();
+
+    expect(entries.filter((e) => e.recipe.schedule?.enabled).length).toBeGreaterThan(0);
+    expect(entries.flatMap((e) => e.recipe.triggers ?? []).length).toBeGreaterThan(0);
+  });
+
+  it('every enabled recipe schedule is a Scheduler schedule that starts a bake of that recipe', async () => {
+    const entries = await catalog();
+    const scheduled = entries.filter((e) => e.recipe.schedule?.enabled);
+
+    for (const { recipe } of scheduled) {
+      const props = resource(scheduleLogicalId(recipe.name)).Properties;
+
+      expect(resource(scheduleLogicalId(recipe.name)).Type).toBe('AWS::Scheduler::Schedule');
+      expect(props.ScheduleExpression, recipe.name).toBe(recipe.schedule?.expression);
+      expect(props.ScheduleExpressionTimezone, recipe.name).toBe(recipe.schedule?.timezone);
+      expect(props.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      expect(get(props, 'Target', 'Arn')).toEqual(START_BAKE_ARN);
+      expect(get(props, 'Target', 'RoleArn')).toEqual({ 'Fn::GetAtt': [SCHEDULER_ROLE_LOGICAL_ID, 'Arn'] });
+      expect(JSON.parse(get(props, 'Target', 'Input') as string)).toEqual({
+        recipe: recipe.name,
+        source: 'schedule',
+      });
+      expect(get(props, 'Target', 'RetryPolicy', 'MaximumRetryAttempts')).toBeLessThanOrEqual(3);
+    }
+    expect(ofType('AWS::Scheduler::Schedule')).toHaveLength(scheduled.length);
+  });
+
+  it('schedules assume one role that may only invoke startBake', () => {
+    const props = resource(SCHEDULER_ROLE_LOGICAL_ID).Properties;
+    const statements = (props.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
+
+    expect(get(props, 'AssumeRolePolicyDocument', 'Statement')).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      }),
+    ]);
+    expect(props.ManagedPolicyArns).toBeUndefined();
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: START_BAKE_ARN },
+    ]);
+  });
+
+  it('every recipe trigger is a rule with its pattern that passes the event to startBake', async () => {
+    const entries = await catalog();
+    const event = { source: 'aws.ssm', 'detail-type': 'Parameter Store Change', detail: { name: '/x' } };
+
+    for (const { recipe } of entries) {
+      for (const trigger of recipe.triggers ?? []) {
+        const rule = resource(triggerRuleLogicalId(recipe.name, trigger.name));
+        const [target, ...others] = rule.Properties.Targets as Record<string, unknown>[];
+        const template = get(target, 'InputTransformer', 'InputTemplate') as string;
+
+        expect(rule.Type).toBe('AWS::Events::Rule');
+        expect(rule.Properties.EventPattern).toEqual(trigger.pattern);
+        expect(rule.Properties.EventBusName).toEqual(trigger.bus === 'default' ? undefined : trigger.bus);
+        expect(others).toEqual([]);
+        expect(target?.Arn).toEqual(START_BAKE_ARN);
+        // What EventBridge sends: the template with the matched event in place of <aws.events.event>.
+        expect(JSON.parse(template.replace('<aws.events.event>', JSON.stringify(event)))).toEqual({
+          recipe: recipe.name,
+          source: 'trigger',
+          trigger: trigger.name,
+          event,
+        });
+        expect(resource(triggerPermissionLogicalId(recipe.name, trigger.name)).Properties).toEqual({
+          FunctionName: START_BAKE_ARN,
+          Action: 'lambda:InvokeFunction',
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [triggerRuleLogicalId(recipe.name, trigger.name), 'Arn'] },
+        });
+      }
+    }
+  });
+
+  it('a Bake Requested event on the project bus starts a bake with the event as it is', () => {
+    const requested = rulesTargeting('startBake').filter((r) =>
+      JSON.stringify(r.Properties.EventPattern).includes('Bake Requested'),
+    );
+
+    expect(requested).toHaveLength(1);
+    expect(requested[0]?.Properties.EventPattern).toEqual({ 'detail-type': ['Bake Requested'] });
+    expect(requested[0]?.Properties.EventBusName).toEqual(PROJECT_BUS);
+    expect(get(requested[0], 'Properties', 'Targets', '0', 'InputTransformer')).toBeUndefined();
+  });
+
+  it('every rule that targets startBake may invoke it, and only that rule', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) =>
+      JSON.stringify(r.Properties.Targets).includes('StartBakeLambdaFunction'),
+    );
+    const permissions = ofType('AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties)
+      .filter((p) => JSON.stringify(p.FunctionName) === JSON.stringify(START_BAKE_ARN));
+
+    expect(rules.length).toBeGreaterThan(1);
+    for (const [id] of rules) {
+      expect(permissions, id).toContainEqual(
+        expect.objectContaining({
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [id, 'Arn'] },
+        }),
+      );
+    }
+  });
+
+  it('the HTTP API has the six routes and a catch-all, each signed with SigV4 (AWS_IAM), all served by api', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
+      [
+        'POST /bakes',
+        'GET /bakes',
+        'GET /bakes/{bakeId}',
+        'POST /bakes/{bakeId}/cancel',
+        'GET /recipes',
+        'GET /recipes/{name}',
+        'ANY /{proxy+}',
+      ].sort(),
+    );
+    for (const route of routes) expect(route.AuthorizationType, String(route.RouteKey)).toBe('AWS_IAM');
+    const integrations = ofType('AWS::ApiGatewayV2::Integration').map(([, i]) => i.Properties.IntegrationUri);
+    expect(integrations).toEqual([{ 'Fn::GetAtt': ['ApiLambdaFunction', 'Arn'] }]);
+  });
+
+  it.each(BAKE_STARTERS)('%s carries every recipe file and the files they include', async (key) => {
+    const entries = await catalog();
+
+    expect(entries.length).toBeGreaterThan(0);
+    for (const { file } of entries) {
+      const relative = file.slice(REPO_ROOT.length);
+      expect(zipHas(key, relative), relative).toBe(true);
+    }
+    expect(zipHas(key, 'recipes/example/bootstrap.sh')).toBe(true);
+    expect(zipHas('cleanup', 'recipes/')).toBe(false);
   });
 });

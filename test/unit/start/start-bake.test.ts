@@ -211,6 +211,23 @@ describe('startBake', () => {
     expect(executions.started).toHaveLength(1);
   });
 
+  it('answers a retried keyed request with its bake, not a skip, once that bake has made the images', async () => {
+    // Prepare
+    const { deps, executions } = await setup();
+    const first = (await startBake({ recipe: 'web', source: 'api', idempotencyKey: 'deploy-8' }, deps)) as {
+      bakeId: string;
+    };
+    deps.imagesWithContentKey = async (_key, regions) =>
+      Object.fromEntries(regions.map((r) => [r, { imageId: `ami-${r}`, snapshotIds: [] }]));
+
+    // Act
+    const retried = await startBake({ recipe: 'web', source: 'api', idempotencyKey: 'deploy-8' }, deps);
+
+    // Assess
+    expect(retried).toMatchObject({ status: 'existing', bakeId: first.bakeId });
+    expect(executions.started).toHaveLength(1);
+  });
+
   it('refuses an idempotency key reused with different overrides (IdempotencyConflictError)', async () => {
     // Prepare
     const { deps } = await setup();

@@ -1,0 +1,54 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ec2, events, type SfnSend, sfn as sfnClient } from '../../lib/aws/clients.js';
+import type { CancelDeps } from '../../lib/bakes/cancel.js';
+import type { Config } from '../../lib/config.js';
+import { EventNotPublishedError } from '../../lib/errors.js';
+import { EVENT_SOURCE } from '../../lib/events.js';
+import { type CatalogEntry, loadCatalog } from '../../lib/recipe/catalog.js';
+import { awsStartDeps } from '../../lib/start/aws-deps.js';
+import type { StartDeps } from '../../lib/start/start-bake.js';
+import { cleanup } from '../cleanup/core.js';
+
+/** Everything the API does to the world; tests pass fakes. */
+export interface ApiDeps {
+  catalog: readonly CatalogEntry[];
+  buildRegion: string;
+  stateMachineArn: string;
+  start: StartDeps;
+  sfn: SfnSend;
+  cleanup: CancelDeps['cleanup'];
+  publishFailed: CancelDeps['publishFailed'];
+  now: () => Date;
+}
+
+/** Built once per container: the packaged recipes and the environment do not change while it lives. */
+export async function awsApiDeps(c: Config): Promise<ApiDeps> {
+  const catalog = await loadCatalog(c.RECIPES_DIR);
+  const start = awsStartDeps(c, catalog);
+  const region = c.AWS_REGION;
+  return {
+    catalog,
+    buildRegion: region,
+    stateMachineArn: c.STATE_MACHINE_ARN ?? '',
+    start,
+    sfn: sfnClient(region),
+    cleanup: (input) => cleanup(input, { ec2 }),
+    publishFailed: async (detail) => {
+      const { FailedEntryCount, Entries = [] } = await events(region).send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: EVENT_SOURCE,
+              DetailType: 'Bake Failed',
+              Detail: JSON.stringify(detail),
+              EventBusName: c.EVENT_BUS_NAME,
+            },
+          ],
+        }),
+      );
+      if (FailedEntryCount)
+        throw new EventNotPublishedError(`Bake Failed: ${Entries[0]?.ErrorCode ?? 'unknown'}`);
+    },
+    now: () => new Date(),
+  };
+}

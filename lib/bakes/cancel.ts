@@ -1,0 +1,113 @@
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SfnSend } from '../aws/clients.js';
+import { BakeNotFoundError, BakeNotRunningError } from '../errors.js';
+import { type BakeFailedDetail, bakeFailedDetail } from '../events.js';
+import { logger } from '../logger.js';
+import { recipeHash } from '../recipe/hash.js';
+import { AWS_REGIONS } from '../regions.js';
+import type { CleanupReport } from '../state.js';
+import { fetchBake, summarizeBake } from './status.js';
+
+/** The error name of a cancelled bake: on the stopped execution and in its Bake Failed event. */
+export const BAKE_CANCELLED = 'BakeCancelled';
+
+export interface CancelDeps {
+  sfn: SfnSend;
+  stateMachineArn: string;
+  buildRegion: string;
+  /** The tag-driven cleanup of functions/cleanup; throws CleanupIncompleteError when something remains. */
+  cleanup: (input: { bakeId: string; regions: readonly string[] }) => Promise<CleanupReport>;
+  publishFailed: (detail: BakeFailedDetail) => Promise<void>;
+  now: () => Date;
+}
+
+export interface CancelRequest {
+  bakeId: string;
+  reason?: string;
+  /** Who asked (the caller's IAM ARN), for the cause. */
+  by?: string;
+}
+
+export interface CancelResult {
+  bakeId: string;
+  status: 'ABORTED';
+  stage: string | null;
+  cleanup: CleanupReport;
+  eventPublished: boolean;
+}
+
+/** States that already end the bake: stopping the execution there would lose its real failure. */
+const ENDING = new Set(['Cleanup', 'PublishBakeFailed']);
+
+/**
+ * Stops a running bake, then does what the state machine's failure path would have done: a
+ * stopped execution runs no more states, so its Cleanup and PublishBakeFailed never run.
+ */
+export async function cancelBake(request: CancelRequest, deps: CancelDeps): Promise<CancelResult> {
+  const { bakeId } = request;
+  const fetched = await fetchBake(deps.sfn, deps.stateMachineArn, bakeId);
+  if (!fetched) throw new BakeNotFoundError(`no bake ${bakeId}`);
+  const bake = summarizeBake(fetched);
+  if (bake.status !== 'RUNNING')
+    throw new BakeNotRunningError(`bake ${bakeId} already ended: ${bake.status}`);
+  if (bake.stage && ENDING.has(bake.stage)) {
+    throw new BakeNotRunningError(
+      `bake ${bakeId} is already failing (stage ${bake.stage}) and ends on its own`,
+    );
+  }
+
+  const cause = `cancelled through the API${request.by ? ` by ${request.by}` : ''}${request.reason ? `: ${request.reason}` : ''}`;
+  await deps.sfn.send(
+    new StopExecutionCommand({ executionArn: bake.executionArn, error: BAKE_CANCELLED, cause }),
+  );
+
+  const recipe = recipeOfInput(fetched.execution.input);
+  const targets = (recipe?.distribution?.regions ?? []).filter((r): r is string =>
+    (AWS_REGIONS as readonly unknown[]).includes(r),
+  );
+  const cleanup = await cleanupReport(() =>
+    deps.cleanup({ bakeId, regions: [deps.buildRegion, ...targets] }),
+  );
+
+  const detail = bakeFailedDetail.parse({
+    bakeId,
+    recipe: { name: bake.recipe, hash: recipe ? recipeHash(recipe) : undefined },
+    stage: bake.stage ?? 'unknown',
+    error: BAKE_CANCELLED,
+    cause,
+    cleanup,
+    finishedAt: deps.now().toISOString(),
+  });
+  const eventPublished = await deps.publishFailed(detail).then(
+    () => true,
+    (error: unknown) => {
+      // The bake is stopped and cleaned up either way; the caller sees eventPublished: false.
+      logger.error('Bake Failed event for a cancelled bake was not published', { bakeId, error });
+      return false;
+    },
+  );
+  return { bakeId, status: 'ABORTED', stage: bake.stage, cleanup, eventPublished };
+}
+
+/** A cleanup that could not remove everything still answers: what remains is in `problems`. */
+async function cleanupReport(run: () => Promise<CleanupReport>): Promise<CleanupReport> {
+  try {
+    return await run();
+  } catch (error) {
+    return {
+      terminatedInstances: [],
+      deregisteredImages: [],
+      deletedSnapshots: [],
+      problems: [`${(error as Error).name}: ${(error as Error).message}`],
+    };
+  }
+}
+
+function recipeOfInput(input: string | undefined): { distribution?: { regions?: unknown[] } } | undefined {
+  try {
+    const recipe = (JSON.parse(input ?? '{}') as { recipe?: unknown }).recipe;
+    return recipe !== null && typeof recipe === 'object' ? recipe : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,238 @@
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { causeText } from '../../functions/publish-event/core.js';
+import type { SfnSend } from '../aws/clients.js';
+import { executionArn } from '../start/executions.js';
+import {
+  type CleanupReport,
+  cleanupReportSchema,
+  copySchema,
+  failureSchema,
+  finalizedSchema,
+  imageReadySchema,
+  imageRefSchema,
+} from '../state.js';
+
+export const BAKE_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type BakeStatusName = (typeof BAKE_STATUSES)[number];
+
+export interface StageTiming {
+  name: string;
+  enteredAt: string;
+  exitedAt?: string;
+  seconds?: number;
+  outcome: 'running' | 'succeeded' | 'failed' | 'aborted' | 'timed-out';
+}
+
+export interface BakeImage {
+  imageId: string;
+  snapshotIds?: string[];
+}
+
+export interface BakeSummary {
+  bakeId: string;
+  executionArn: string;
+  recipe: string;
+  /** The execution status; PENDING_REDRIVE is passed through as Step Functions says it. */
+  status: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  /** The stage in progress (RUNNING), the one that failed (FAILED), or the one stopped (ABORTED, TIMED_OUT). */
+  stage: string | null;
+  stages: StageTiming[];
+  /** What the bake created so far, by region. After a failure, `cleanup` says what was removed. */
+  images: Record<string, BakeImage>;
+  error?: { stage?: string; error: string; cause: string };
+  cleanup?: CleanupReport;
+}
+
+export interface FetchedBake {
+  execution: DescribeExecutionOutput;
+  events: HistoryEvent[];
+}
+
+/** The recipe is the part of a bake id before the first `_` (see lib/start/start-bake.ts). */
+export const recipeOfBakeId = (bakeId: string): string => bakeId.split('_')[0] ?? bakeId;
+
+const stateShape = z.object({
+  image: imageRefSchema.optional().catch(undefined),
+  imageReady: imageReadySchema.optional().catch(undefined),
+  copy: imageRefSchema.omit({ at: true }).optional().catch(undefined),
+  finalized: finalizedSchema.optional().catch(undefined),
+  failure: failureSchema.optional().catch(undefined),
+  cleanup: cleanupReportSchema.optional().catch(undefined),
+});
+type StateShape = z.infer<typeof stateShape>;
+
+/** State inputs and outputs are JSON strings of the whole state; anything unreadable counts as empty. */
+function state(json: string | undefined): StateShape {
+  if (!json) return {};
+  try {
+    const parsed = stateShape.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+const iso = (d: Date | undefined) => (d ? d.toISOString() : undefined);
+const seconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 10) / 100);
+const TERMINAL_STATES = new Set(['SucceedStateEntered', 'FailStateEntered']);
+const END_OUTCOME: Record<string, StageTiming['outcome']> = {
+  ExecutionFailed: 'failed',
+  ExecutionAborted: 'aborted',
+  ExecutionTimedOut: 'timed-out',
+};
+
+/**
+ * Summarizes a bake from DescribeExecution and its history (oldest first). Pure. A state left by
+ * a Catch has no *StateExited event: it ends, failed, when the next state is entered. Events
+ * inside the CopyImages Map (CopyImage, WaitForCopy per region) are not stages of their own.
+ */
+export function summarizeBake({ execution, events }: FetchedBake): BakeSummary {
+  const bakeId = execution.name ?? '';
+  const stages: StageTiming[] = [];
+  const images: Record<string, BakeImage> = {};
+  const entered = new Map<string, StateShape>();
+  let open: { timing: StageTiming; at: Date } | undefined;
+  let inMap = false;
+  let finalized: Record<string, BakeImage> | undefined;
+  let executionError: { error: string; cause: string } | undefined;
+
+  const close = (at: Date, outcome: StageTiming['outcome']) => {
+    if (!open) return;
+    Object.assign(open.timing, { exitedAt: at.toISOString(), seconds: seconds(open.at, at), outcome });
+    open = undefined;
+  };
+  const readExit = (name: string, s: StateShape) => {
+    if (name === 'CreateImage' && s.image) images[s.image.region] = { imageId: s.image.imageId };
+    if (name === 'WaitForImage' && s.image && s.imageReady)
+      images[s.image.region] = { imageId: s.imageReady.imageId, snapshotIds: s.imageReady.snapshotIds };
+    if (s.finalized) finalized = s.finalized.images;
+  };
+
+  for (const event of [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))) {
+    const type = event.type ?? '';
+    const at = event.timestamp ?? new Date(0);
+    if (inMap) {
+      if (type === 'TaskStateExited') readCopy(event, images);
+      if (['MapStateExited', 'MapStateFailed', 'MapStateAborted'].includes(type)) inMap = false;
+      if (type !== 'MapStateExited') continue;
+    }
+    if (type.endsWith('StateEntered')) {
+      const name = event.stateEnteredEventDetails?.name ?? '?';
+      close(at, 'failed');
+      entered.set(name, state(event.stateEnteredEventDetails?.input));
+      if (TERMINAL_STATES.has(type)) continue;
+      const timing: StageTiming = { name, enteredAt: at.toISOString(), outcome: 'running' };
+      stages.push(timing);
+      open = { timing, at };
+      inMap = type === 'MapStateEntered';
+    } else if (type.endsWith('StateExited')) {
+      const name = event.stateExitedEventDetails?.name ?? '?';
+      if (open?.timing.name === name) close(at, 'succeeded');
+      readExit(name, state(event.stateExitedEventDetails?.output));
+    } else if (type in END_OUTCOME) {
+      close(at, END_OUTCOME[type] ?? 'failed');
+      const d =
+        event.executionFailedEventDetails ??
+        event.executionAbortedEventDetails ??
+        event.executionTimedOutEventDetails;
+      if (d) executionError = { error: d.error ?? type, cause: causeText(d.cause) };
+    } else if (type === 'ExecutionSucceeded') {
+      close(at, 'succeeded');
+    }
+  }
+
+  const status = execution.status ?? 'UNKNOWN';
+  const failed = entered.get('PublishBakeFailed') ?? entered.get('Cleanup');
+  const [failedStage, failure] = Object.entries(failed?.failure ?? {})[0] ?? [];
+  const error =
+    failure && failedStage
+      ? { stage: failedStage, error: failure.Error, cause: causeText(failure.Cause) }
+      : executionError;
+  const cleanup = entered.get('PublishBakeFailed')?.cleanup;
+  const last = stages.at(-1)?.name ?? null;
+  const stage =
+    status === 'SUCCEEDED'
+      ? null
+      : status === 'FAILED'
+        ? (failedStage ?? stages.findLast((s) => s.outcome === 'failed')?.name ?? last)
+        : last;
+  return {
+    bakeId,
+    executionArn: execution.executionArn ?? '',
+    recipe: recipeOf(execution) ?? recipeOfBakeId(bakeId),
+    status,
+    startedAt: iso(execution.startDate),
+    stoppedAt: iso(execution.stopDate),
+    stage,
+    stages,
+    images: finalized ?? images,
+    ...(error ? { error } : {}),
+    ...(cleanup ? { cleanup } : {}),
+  };
+}
+
+/** CopyImage's exit carries `copy`; WaitForCopy's output is the copy, snapshots included. */
+function readCopy(event: HistoryEvent, images: Record<string, BakeImage>) {
+  const { name, output } = event.stateExitedEventDetails ?? {};
+  if (name === 'CopyImage') {
+    const copy = state(output).copy;
+    if (copy) images[copy.region] = { imageId: copy.imageId };
+  }
+  if (name === 'WaitForCopy' && output) {
+    try {
+      const ready = copySchema.safeParse(JSON.parse(output));
+      if (ready.success)
+        images[ready.data.region] = { imageId: ready.data.imageId, snapshotIds: ready.data.snapshotIds };
+    } catch {
+      // Unreadable output: the CopyImage exit already named the image.
+    }
+  }
+}
+
+function recipeOf(execution: DescribeExecutionOutput): string | undefined {
+  try {
+    const name = (JSON.parse(execution.input ?? '{}') as { recipe?: { name?: unknown } }).recipe?.name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** DescribeExecution plus the whole history (paged); undefined when the execution does not exist. */
+export async function fetchBake(
+  sfn: SfnSend,
+  stateMachineArn: string,
+  bakeId: string,
+): Promise<FetchedBake | undefined> {
+  const arn = executionArn(stateMachineArn, bakeId);
+  let execution: DescribeExecutionOutput;
+  try {
+    execution = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;
+    throw error;
+  }
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn: arn,
+        maxResults: 1000,
+        includeExecutionData: true,
+        nextToken,
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return { execution, events };
+}

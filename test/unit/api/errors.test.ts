@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { toHttpError } from '../../../functions/api/errors.js';
+import {
+  BakeNotFoundError,
+  BakeNotRunningError,
+  BaseImageNotFoundError,
+  EventNotPublishedError,
+  IdempotencyConflictError,
+  RecipeInvalidError,
+  RecipeNotFoundError,
+} from '../../../lib/errors.js';
+import { awsError } from '../functions/fixtures.js';
+
+describe('toHttpError', () => {
+  it.each([
+    {
+      error: new RecipeInvalidError('bad', [{ path: 'overrides.x', message: 'm' }]),
+      status: 400,
+      name: 'BadRequest',
+    },
+    { error: new RecipeNotFoundError('no recipe'), status: 404, name: 'NotFound' },
+    { error: new BakeNotFoundError('no bake'), status: 404, name: 'NotFound' },
+    { error: new IdempotencyConflictError('used'), status: 409, name: 'Conflict' },
+    { error: new BakeNotRunningError('ended'), status: 409, name: 'Conflict' },
+    { error: new BaseImageNotFoundError('none'), status: 422, name: 'BaseImageNotFound' },
+    { error: new EventNotPublishedError('Bake Skipped: x'), status: 502, name: 'BadGateway' },
+    { error: awsError('ThrottlingException'), status: 503, name: 'ServiceUnavailable' },
+    { error: awsError('RequestLimitExceeded'), status: 503, name: 'ServiceUnavailable' },
+    {
+      error: Object.assign(awsError('InternalFailure'), { $fault: 'server' }),
+      status: 503,
+      name: 'ServiceUnavailable',
+    },
+    { error: awsError('AccessDeniedException'), status: 502, name: 'BadGateway' },
+    { error: awsError('StateMachineDoesNotExist'), status: 502, name: 'BadGateway' },
+    { error: new TypeError('x is undefined'), status: 500, name: 'InternalError' },
+    { error: 'a string thrown', status: 500, name: 'InternalError' },
+  ])('maps $error.name to $status $name', ({ error, status, name }) => {
+    // Act
+    const http = toHttpError(error);
+
+    // Assess
+    expect(http.status).toBe(status);
+    expect(http.body.error).toBe(name);
+  });
+
+  it('keeps the problems of an invalid recipe, or names the body when there are none', () => {
+    // Act
+    const withProblems = toHttpError(new RecipeInvalidError('x', [{ path: 'overrides.a', message: 'bad' }]));
+    const without = toHttpError(new RecipeInvalidError('the recipe is broken'));
+
+    // Assess
+    expect(withProblems.body.problems).toEqual([{ path: 'overrides.a', message: 'bad' }]);
+    expect(without.body.problems).toEqual([{ path: '(body)', message: 'the recipe is broken' }]);
+  });
+});

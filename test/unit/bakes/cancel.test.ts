@@ -1,0 +1,123 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { describe, expect, it, vi } from 'vitest';
+import { type CancelDeps, cancelBake } from '../../../lib/bakes/cancel.js';
+import type { FetchedBake } from '../../../lib/bakes/status.js';
+import { BakeNotRunningError, CleanupIncompleteError } from '../../../lib/errors.js';
+import { logger } from '../../../lib/logger.js';
+import { NOW } from '../functions/fixtures.js';
+import {
+  abortedAtWaitForImage,
+  BAKE_ID,
+  runningAtWaitForBuilder,
+  runningInCleanup,
+  STATE_MACHINE_ARN,
+} from './fixtures.js';
+
+vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+
+const EMPTY = { terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems: [] };
+
+function deps(fetched: FetchedBake, overrides: Partial<CancelDeps> = {}) {
+  const client = new SFNClient({ region: 'us-east-1' });
+  const sfn = mockClient(client);
+  sfn.on(DescribeExecutionCommand).resolves(fetched.execution);
+  sfn.on(GetExecutionHistoryCommand).resolves({ events: fetched.events });
+  sfn.on(StopExecutionCommand).resolves({ stopDate: NOW });
+  const published: unknown[] = [];
+  const d: CancelDeps = {
+    sfn: client,
+    stateMachineArn: STATE_MACHINE_ARN,
+    buildRegion: 'us-east-1',
+    cleanup: vi.fn(async () => EMPTY),
+    publishFailed: async (detail) => {
+      published.push(detail);
+    },
+    now: () => NOW,
+    ...overrides,
+  };
+  return { d, sfn, published };
+}
+
+describe('cancelBake', () => {
+  it('refuses a bake already failing and cleaning up, so its own Bake Failed names the real cause', async () => {
+    // Prepare
+    const { d, sfn } = deps(runningInCleanup());
+
+    // Act
+    const cancelling = cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    await expect(cancelling).rejects.toThrow(BakeNotRunningError);
+    await expect(cancelling).rejects.toThrow('already failing (stage Cleanup)');
+    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+  });
+
+  it('refuses a bake that was already aborted', async () => {
+    // Prepare
+    const { d } = deps(abortedAtWaitForImage());
+
+    // Act
+    const cancelling = cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    await expect(cancelling).rejects.toThrow(`bake ${BAKE_ID} already ended: ABORTED`);
+  });
+
+  it('still answers when cleanup leaves something behind, listing it as a problem in the event too', async () => {
+    // Prepare
+    const { d, published } = deps(runningAtWaitForBuilder(), {
+      cleanup: async () => {
+        throw new CleanupIncompleteError('eu-west-1: InvalidAMIID.Unavailable: copy pending');
+      },
+    });
+
+    // Act
+    const result = await cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    expect(result.cleanup.problems).toEqual([
+      'CleanupIncompleteError: eu-west-1: InvalidAMIID.Unavailable: copy pending',
+    ]);
+    expect(published[0]).toMatchObject({ cleanup: { problems: result.cleanup.problems } });
+  });
+
+  it('reports eventPublished: false when the Bake Failed event cannot be sent, after stopping and cleaning up', async () => {
+    // Prepare
+    const { d, sfn } = deps(runningAtWaitForBuilder(), {
+      publishFailed: async () => {
+        throw new Error('PutEvents failed');
+      },
+    });
+
+    // Act
+    const result = await cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'ABORTED', eventPublished: false });
+    expect(sfn).toHaveReceivedCommand(StopExecutionCommand);
+    expect(d.cleanup).toHaveBeenCalled();
+  });
+
+  it('cleans up only the build region when the execution input names no valid regions', async () => {
+    // Prepare
+    const fetched = runningAtWaitForBuilder();
+    fetched.execution.input = JSON.stringify({
+      bakeId: BAKE_ID,
+      recipe: { distribution: { regions: ['mars-1', 7] } },
+    });
+    const { d } = deps(fetched);
+
+    // Act
+    await cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    expect(d.cleanup).toHaveBeenCalledWith({ bakeId: BAKE_ID, regions: ['us-east-1'] });
+  });
+});
