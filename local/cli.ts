@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { INPUT_ERROR_NAMES } from '../lib/errors.js';
 import { formatProblems, loadRecipeFile } from '../lib/recipe/load.js';
@@ -186,12 +188,15 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: Error) => {
-    console.error(`ami-bake: ${error.stack ?? error.message}`);
-    process.exitCode = 3;
-  },
-);
+// Runs when started as a program (npm run bake); `ami-bake bake --local` imports main instead.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: Error) => {
+      console.error(`ami-bake: ${error.stack ?? error.message}`);
+      process.exitCode = 3;
+    },
+  );
+}

@@ -1,0 +1,46 @@
+import { fetchBake, summarizeBake } from '../../lib/bakes/status.js';
+import { COMMON_HELP, COMMON_OPTIONS, onePositional, parse, showHelp } from '../args.js';
+import { EXIT, UsageError } from '../errors.js';
+import { statusReport } from '../format.js';
+import { type Io, printJson } from '../io.js';
+import { bakeTarget } from '../stack.js';
+import { TARGET_HELP, TARGET_OPTIONS } from '../target.js';
+
+export const help = `Show a bake on the deployed stack: its status, the stage it is at, how long each stage took,
+and its images per region, or the stage, error and cause it failed with.
+
+Usage:
+  ami-bake status <bakeId | executionArn> [options]
+
+Options:
+${TARGET_HELP}
+${COMMON_HELP}
+
+Exit codes: 0 shown (whatever the bake's own status; use watch to wait for the outcome),
+2 bad input or no such bake, 3 AWS or configuration error.
+
+Examples:
+  ami-bake status example-web_0f3a9c1d2e4b_202611260524337a1c
+  ami-bake status example-web_0f3a9c1d2e4b_202611260524337a1c --stage prod --json | jq .images`;
+
+const OPTIONS = { ...COMMON_OPTIONS, ...TARGET_OPTIONS } as const;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, OPTIONS);
+  if (values.help) return showHelp(io, help);
+  const id = onePositional(positionals, 'a bake id');
+  const bake = await bakeTarget(id, values, io, values.json ? () => {} : io.err);
+  const fetched = await fetchBake(bake.sfn, bake.stateMachineArn, bake.bakeId);
+  if (!fetched) throw unknownBake(bake);
+  const status = summarizeBake(fetched);
+  if (values.json) printJson(io, status);
+  else io.out(statusReport(status, io.now()));
+  return EXIT.ok;
+}
+
+/** A typo or the wrong stack: bad input, not an AWS failure. */
+export function unknownBake(bake: { bakeId: string; stateMachineArn: string }): UsageError {
+  return new UsageError(
+    `no bake ${bake.bakeId} in ${bake.stateMachineArn}; ami-bake list shows the recent ones`,
+  );
+}
