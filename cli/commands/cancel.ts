@@ -41,7 +41,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   // cancelBake logs for Lambda, on stdout; here the result says what it would log.
   logger.setLogLevel('SILENT');
   const result = await cancelBake(
-    { bakeId: bake.bakeId, reason: values.reason, by: `ami-bake cancel (${user()})` },
+    { bakeId: bake.bakeId, reason: values.reason, by: user(), via: 'the CLI' },
     {
       sfn: bake.sfn,
       stateMachineArn: bake.stateMachineArn,

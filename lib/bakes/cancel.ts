@@ -26,6 +26,8 @@ export interface CancelRequest {
   reason?: string;
   /** Who asked (the caller's IAM ARN), for the cause. */
   by?: string;
+  /** Through what: `the API` (default) or `the CLI`. */
+  via?: string;
 }
 
 export interface CancelResult {
@@ -56,7 +58,7 @@ export async function cancelBake(request: CancelRequest, deps: CancelDeps): Prom
     );
   }
 
-  const cause = `cancelled through the API${request.by ? ` by ${request.by}` : ''}${request.reason ? `: ${request.reason}` : ''}`;
+  const cause = `cancelled through ${request.via ?? 'the API'}${request.by ? ` by ${request.by}` : ''}${request.reason ? `: ${request.reason}` : ''}`;
   await deps.sfn.send(
     new StopExecutionCommand({ executionArn: bake.executionArn, error: BAKE_CANCELLED, cause }),
   );
