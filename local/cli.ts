@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { table } from '../cli/io.js';
 import { INPUT_ERROR_NAMES } from '../lib/errors.js';
 import { formatProblems, loadRecipeFile } from '../lib/recipe/load.js';
 import { AWS_REGIONS } from '../lib/regions.js';
@@ -176,16 +177,6 @@ function printResult(r: LocalBakeResult) {
     console.log(`Bake ${r.bakeId} FAILED at ${r.failure?.stage}: ${r.failure?.error}: ${r.failure?.cause}`);
     console.log('Everything the bake created was removed (see the Bake Failed event for the list).');
   }
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 // Runs when started as a program (npm run bake); `ami-bake bake --local` imports main instead.
