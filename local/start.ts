@@ -1,8 +1,8 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { resolveBase } from '../functions/resolve-recipe/core.js';
 import { type StartBakeEvent, startBakeEventSchema, toStartRequest } from '../functions/start-bake/core.js';
 import { ec2, events, ssm } from '../lib/aws/clients.js';
 import { EVENT_SOURCE } from '../lib/events.js';
+import { resolveBase } from '../lib/recipe/base-image.js';
 import type { CatalogEntry } from '../lib/recipe/catalog.js';
 import { imagesWithContentKey } from '../lib/start/existing-images.js';
 import { type StartDeps, type StartResult, startBake } from '../lib/start/start-bake.js';

@@ -1,9 +1,9 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { resolveBase } from '../../functions/resolve-recipe/core.js';
 import { ec2, events, sfn, ssm } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { EventNotPublishedError } from '../errors.js';
 import { EVENT_SOURCE } from '../events.js';
+import { resolveBase } from '../recipe/base-image.js';
 import type { CatalogEntry } from '../recipe/catalog.js';
 import { sfnExecutions } from './executions.js';
 import { imagesWithContentKey } from './existing-images.js';
