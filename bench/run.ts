@@ -32,7 +32,7 @@ function bundles() {
     const out = join(dir, zip.replace(/\.zip$/, ''));
     execFileSync('unzip', ['-q', '-o', join(dir, zip), '-d', out]);
     const mjs = findMjs(out);
-    const imports = Array.from({ length: runs }, () => coldImport(mjs));
+    const imports = Array.from({ length: runs }, () => coldImport(mjs, out));
     rows.push({
       fn: zip.replace(/\.zip$/, ''),
       zip: statSync(join(dir, zip)).size,
@@ -52,12 +52,15 @@ function findMjs(dir: string): string {
 }
 
 /** A fresh Node process importing the bundle: what a Lambda cold start pays for our code. */
-function coldImport(file: string): number {
+function coldImport(file: string, cwd: string): number {
   const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env: { ...process.env, AWS_REGION: 'us-east-1' },
-  });
+  // As Lambda runs it: from the unzipped package, with the environment serverless.yml sets.
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ami-bake-bench',
+  };
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env, cwd });
   if (r.status !== 0) throw new Error(`import of ${file} failed: ${r.stderr}`);
   return Number(r.stdout.trim());
 }

@@ -7,6 +7,8 @@ import { startBakeEventSchema, toStartRequest } from './core.js';
 
 // Loaded once per container: the packaged recipes do not change while it lives.
 const catalog = loadCatalog(config().RECIPES_DIR);
+// A bad recipe fails each invocation with its message, not the process at import.
+catalog.catch(() => undefined);
 
 export const handler = makeHandler(startBakeEventSchema, async (event) =>
   startBake(toStartRequest(event), awsStartDeps(config(), await catalog)),
