@@ -60,7 +60,11 @@ function coldImport(file: string, cwd: string): number {
     AWS_REGION: 'us-east-1',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ami-bake-bench',
   };
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env, cwd });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env,
+    cwd,
+  });
   if (r.status !== 0) throw new Error(`import of ${file} failed: ${r.stderr}`);
   return Number(r.stdout.trim());
 }

@@ -60,9 +60,12 @@ const FUNCTIONS: Record<string, string> = {
   cleanup: 'cleanup',
   startBake: 'start-bake',
   api: 'api',
+  sweepLeftovers: 'sweep-leftovers',
 };
 /** The functions that start bakes and read recipes at run time. */
 const BAKE_STARTERS = ['startBake', 'api'];
+/** The bake starters, and the sweeper (its regions come from the catalog; it asks Step Functions). */
+const CATALOG_READERS = [...BAKE_STARTERS, 'sweepLeftovers'];
 const FUNCTION_KEYS = Object.keys(FUNCTIONS);
 
 // Fn::Sub placeholders. `${!x}` is Fn::Sub's escape for a literal `${x}`: IAM must receive the
@@ -172,7 +175,7 @@ describe('the packaged functions', () => {
       POWERTOOLS_SERVICE_NAME: 'ami-bake',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
-      ...(BAKE_STARTERS.includes(key) ? { STATE_MACHINE_ARN, RECIPES_DIR: 'recipes' } : {}),
+      ...(CATALOG_READERS.includes(key) ? { STATE_MACHINE_ARN, RECIPES_DIR: 'recipes' } : {}),
     });
   });
 
@@ -319,6 +322,35 @@ describe('the waits', () => {
     const rules = rulesTargeting('reconcileWaits');
 
     expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(2 minutes)']);
+  });
+});
+
+describe('the sweeper', () => {
+  it('runs every six hours with five minutes and 512 MB', () => {
+    const rules = rulesTargeting('sweepLeftovers');
+
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(6 hours)']);
+    expect(rules[0]?.Properties.State).toBe('ENABLED');
+    // The schedule sends its own event, not `{"dryRun": true}`: a real sweep.
+    expect(get(rules[0], 'Properties', 'Targets', '0', 'Input')).toBeUndefined();
+    expect(resource('SweepLeftoversLambdaFunction').Properties).toMatchObject({
+      Timeout: 300,
+      MemorySize: 512,
+    });
+  });
+
+  it('carries the recipe catalog, for the regions to sweep', async () => {
+    const entries = await loadCatalog(join(REPO_ROOT, 'recipes'));
+
+    for (const { file } of entries) {
+      const relative = file.slice(REPO_ROOT.length);
+      expect(readFileSync(join(packageDir, 'sweepLeftovers.zip')).includes(relative), relative).toBe(true);
+    }
+  });
+
+  it('may describe EC2 resources and the executions it judges leftovers by', () => {
+    expect(statementsAllowing('ec2:Describe*').map((s) => s.Resource)).toEqual(['*']);
+    expect(statementsAllowing('states:DescribeExecution').length).toBeGreaterThan(0);
   });
 });
 

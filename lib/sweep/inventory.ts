@@ -1,0 +1,87 @@
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  type Filter,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import type { Ec2Send } from '../aws/clients.js';
+import { TAG } from '../tags.js';
+
+/** One resource a bake created, as the sweeper found it. */
+export interface Leftover {
+  kind: 'instance' | 'image' | 'snapshot';
+  id: string;
+  region: string;
+  bakeId: string;
+  /** LaunchTime, CreationDate or StartTime; undefined when EC2 did not say (treated as new). */
+  createdAt?: Date;
+  /** Of an image: the snapshots behind it, which its deregistration leaves behind. */
+  snapshotIds?: string[];
+}
+
+const tagged: Filter = { Name: 'tag-key', Values: [TAG.bakeId] };
+/** Terminated instances cost nothing and vanish on their own; shutting-down ones are going. */
+const LIVE = ['pending', 'running', 'stopping', 'stopped'];
+
+/**
+ * Everything in a region that carries a bake id: one Describe per resource type (paged), filtered
+ * by the tag key, so the sweeper depends on no state and no memory of what it did before.
+ */
+export async function findLeftovers(ec2: Ec2Send, region: string): Promise<Leftover[]> {
+  const [instances, images, snapshots] = await Promise.all([
+    pages(async (NextToken) => {
+      const page = await ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [tagged, { Name: 'instance-state-name', Values: LIVE }],
+          NextToken,
+        }),
+      );
+      const items = (page.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+      return { items, next: page.NextToken };
+    }),
+    pages(async (NextToken) => {
+      const page = await ec2.send(
+        new DescribeImagesCommand({ Owners: ['self'], Filters: [tagged], NextToken }),
+      );
+      return { items: page.Images ?? [], next: page.NextToken };
+    }),
+    pages(async (NextToken) => {
+      const page = await ec2.send(
+        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [tagged], NextToken }),
+      );
+      return { items: page.Snapshots ?? [], next: page.NextToken };
+    }),
+  ]);
+  const found: Leftover[] = [];
+  const add = (kind: Leftover['kind'], r: { Tags?: Tag[] }, id?: string, at?: Date | string, more = {}) => {
+    const bakeId = r.Tags?.find((t) => t.Key === TAG.bakeId)?.Value;
+    if (id && bakeId) found.push({ kind, id, region, bakeId, createdAt: date(at), ...more });
+  };
+  for (const i of instances) add('instance', i, i.InstanceId, i.LaunchTime);
+  for (const i of images) {
+    const snapshotIds = (i.BlockDeviceMappings ?? []).flatMap((m) =>
+      m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+    );
+    add('image', i, i.ImageId, i.CreationDate, { snapshotIds });
+  }
+  for (const s of snapshots) add('snapshot', s, s.SnapshotId, s.StartTime);
+  return found;
+}
+
+async function pages<T>(fetch: (token?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await fetch(token);
+    all.push(...page.items);
+    token = page.next;
+  } while (token);
+  return all;
+}
+
+function date(value: Date | string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}

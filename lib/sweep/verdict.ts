@@ -1,0 +1,57 @@
+import type { Leftover } from './inventory.js';
+
+/**
+ * What the sweeper does with one bake's leftovers:
+ * - `leave`: nothing (the bake is running, or the sweeper cannot be sure it is over);
+ * - `terminate-builders`: terminate its live instances, keep its images and snapshots (`keep`);
+ * - `remove`: everything, through the cleanup core.
+ */
+export type Verdict =
+  | { action: 'leave'; reason: string }
+  | { action: 'terminate-builders'; reason: string; keep: string }
+  | { action: 'remove'; reason: string };
+
+/**
+ * What to remove of an old bake that has no execution. Not only leaks: another stage's products
+ * in the same account, and every product once Step Functions forgets its execution (90 days
+ * after it closed) or the state machine is deleted, have none either.
+ */
+export type UnknownBakes = 'builders' | 'everything';
+
+const ENDED_BADLY = new Set(['FAILED', 'ABORTED', 'TIMED_OUT']);
+const PRODUCT = 'succeeded: its images and snapshots are the product';
+
+/**
+ * @param status The bake's execution status; undefined when no execution has its name (a local
+ *   bake, another stack's, a deleted state machine, or one closed too long ago to be described).
+ */
+export function verdict(
+  status: string | undefined,
+  leftovers: readonly Leftover[],
+  options: { now: Date; graceHours: number; unknownBakes: UnknownBakes },
+): Verdict {
+  const builders = leftovers.some((l) => l.kind === 'instance');
+  if (status === 'SUCCEEDED') {
+    return builders
+      ? { action: 'terminate-builders', reason: 'succeeded: a builder is still alive', keep: PRODUCT }
+      : { action: 'leave', reason: PRODUCT };
+  }
+  if (status !== undefined && ENDED_BADLY.has(status)) {
+    return { action: 'remove', reason: `execution ${status}` };
+  }
+  if (status !== undefined) {
+    // RUNNING, PENDING_REDRIVE (it may resume) or a status this code does not know yet.
+    return { action: 'leave', reason: `execution ${status}` };
+  }
+  // An execution that was just started may not be visible yet (DescribeExecution is eventually
+  // consistent), and another stack's bake may still be running: only old leftovers are touched.
+  const { now, graceHours, unknownBakes } = options;
+  const newest = Math.max(...leftovers.map((l) => l.createdAt?.getTime() ?? Number.POSITIVE_INFINITY));
+  if ((now.getTime() - newest) / 3_600_000 < graceHours) {
+    return { action: 'leave', reason: `no execution, but younger than ${graceHours} h` };
+  }
+  const old = `no execution, and older than ${graceHours} h`;
+  if (unknownBakes === 'everything') return { action: 'remove', reason: old };
+  const keep = `${old}: images and snapshots kept (SWEEP_UNKNOWN_BAKES=builders)`;
+  return builders ? { action: 'terminate-builders', reason: old, keep } : { action: 'leave', reason: keep };
+}
