@@ -89,6 +89,9 @@ function parse(argv: string[]): Options | { help: true } | { error: string } {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The SDK's multi-line warning about Node < 22 would bury the bake's output; the README says
+  // which Node to use, and package.json pins the SDK release.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = parse(argv);
   if ('help' in options) {
     console.log(HELP);
