@@ -1,10 +1,7 @@
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type StartBakeEvent, startBakeEventSchema, toStartRequest } from '../functions/start-bake/core.js';
-import { ec2, events, ssm } from '../lib/aws/clients.js';
-import { EVENT_SOURCE } from '../lib/events.js';
-import { resolveBase } from '../lib/recipe/base-image.js';
+import { config } from '../lib/config.js';
 import type { CatalogEntry } from '../lib/recipe/catalog.js';
-import { imagesWithContentKey } from '../lib/start/existing-images.js';
+import { awsStartDeps } from '../lib/start/aws-deps.js';
 import { type StartDeps, type StartResult, startBake } from '../lib/start/start-bake.js';
 import type { LocalExecutions } from './executions.js';
 import { type EventTap, tapEvents } from './stack.js';
@@ -16,29 +13,11 @@ export function localStartDeps(o: {
   busName: string;
   executions: LocalExecutions;
 }): StartDeps {
-  return {
-    catalog: o.catalog,
-    buildRegion: o.region,
-    resolveBase: (recipe) =>
-      resolveBase(recipe.base, { ec2: ec2(o.region), ssm: ssm(o.region), region: o.region }),
-    imagesWithContentKey: (key, regions) => imagesWithContentKey(ec2, key, regions),
-    executions: o.executions,
-    publishSkipped: async (detail) => {
-      await events(o.region).send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              Source: EVENT_SOURCE,
-              DetailType: 'Bake Skipped',
-              Detail: JSON.stringify(detail),
-              EventBusName: o.busName,
-            },
-          ],
-        }),
-      );
-    },
-    now: () => new Date(),
-  };
+  return awsStartDeps(
+    { ...config(), AWS_REGION: o.region, EVENT_BUS_NAME: o.busName },
+    o.catalog,
+    o.executions,
+  );
 }
 
 /**

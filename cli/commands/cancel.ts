@@ -1,11 +1,9 @@
 import { userInfo } from 'node:os';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { cleanup } from '../../functions/cleanup/core.js';
 import { ec2, events } from '../../lib/aws/clients.js';
 import { cancelBake } from '../../lib/bakes/cancel.js';
-import { EventNotPublishedError } from '../../lib/errors.js';
-import { EVENT_SOURCE } from '../../lib/events.js';
 import { logger } from '../../lib/logger.js';
+import { putBakeEvent } from '../../lib/publish.js';
 import { COMMON_HELP, COMMON_OPTIONS, onePositional, parse, showHelp } from '../args.js';
 import { AwsConfigError, EXIT } from '../errors.js';
 import { type Io, printJson } from '../io.js';
@@ -50,20 +48,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       publishFailed: async (detail) => {
         if (!bake.eventBusName)
           throw new AwsConfigError('no event bus known: pass --event-bus-name or use --stage/--stack');
-        const { FailedEntryCount, Entries = [] } = await events(bake.region).send(
-          new PutEventsCommand({
-            Entries: [
-              {
-                Source: EVENT_SOURCE,
-                DetailType: 'Bake Failed',
-                Detail: JSON.stringify(detail),
-                EventBusName: bake.eventBusName,
-              },
-            ],
-          }),
-        );
-        if (FailedEntryCount)
-          throw new EventNotPublishedError(`Bake Failed: ${Entries[0]?.ErrorCode ?? 'unknown'}`);
+        await putBakeEvent(events(bake.region), bake.eventBusName, 'Bake Failed', detail);
       },
       now: io.now,
     },

@@ -1,9 +1,7 @@
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ec2, events, type SfnSend, sfn as sfnClient } from '../../lib/aws/clients.js';
 import type { CancelDeps } from '../../lib/bakes/cancel.js';
 import type { Config } from '../../lib/config.js';
-import { EventNotPublishedError } from '../../lib/errors.js';
-import { EVENT_SOURCE } from '../../lib/events.js';
+import { putBakeEvent } from '../../lib/publish.js';
 import { type CatalogEntry, loadCatalog } from '../../lib/recipe/catalog.js';
 import { awsStartDeps } from '../../lib/start/aws-deps.js';
 import type { StartDeps } from '../../lib/start/start-bake.js';
@@ -34,20 +32,7 @@ export async function awsApiDeps(c: Config): Promise<ApiDeps> {
     sfn: sfnClient(region),
     cleanup: (input) => cleanup(input, { ec2 }),
     publishFailed: async (detail) => {
-      const { FailedEntryCount, Entries = [] } = await events(region).send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              Source: EVENT_SOURCE,
-              DetailType: 'Bake Failed',
-              Detail: JSON.stringify(detail),
-              EventBusName: c.EVENT_BUS_NAME,
-            },
-          ],
-        }),
-      );
-      if (FailedEntryCount)
-        throw new EventNotPublishedError(`Bake Failed: ${Entries[0]?.ErrorCode ?? 'unknown'}`);
+      await putBakeEvent(events(region), c.EVENT_BUS_NAME, 'Bake Failed', detail);
     },
     now: () => new Date(),
   };

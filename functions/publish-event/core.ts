@@ -1,8 +1,8 @@
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
 import type { EventsSend } from '../../lib/aws/clients.js';
 import { EventNotPublishedError } from '../../lib/errors.js';
-import { type DetailType, EVENT_DETAILS, EVENT_SOURCE } from '../../lib/events.js';
+import type { DetailType } from '../../lib/events.js';
+import { putBakeEvent } from '../../lib/publish.js';
 import {
   type CleanupReport,
   contextSchema,
@@ -46,25 +46,9 @@ type Bake = PublishInput['bake'];
 
 /** Builds the event detail for the state, validates it against its published schema, sends it. */
 export async function publishEvent({ detailType, bake }: PublishInput, deps: PublishDeps) {
-  const detail = EVENT_DETAILS[detailType].parse(buildDetail(detailType, bake, deps.now()));
-  const { FailedEntryCount, Entries = [] } = await deps.events.send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          Source: EVENT_SOURCE,
-          DetailType: detailType,
-          Detail: JSON.stringify(detail),
-          EventBusName: deps.busName,
-        },
-      ],
-    }),
-  );
-  if (FailedEntryCount) {
-    throw new EventNotPublishedError(
-      `${detailType}: ${Entries[0]?.ErrorCode ?? 'unknown'} ${Entries[0]?.ErrorMessage ?? ''}`,
-    );
-  }
-  return { detailType, eventId: Entries[0]?.EventId };
+  const detail = buildDetail(detailType, bake, deps.now());
+  const eventId = await putBakeEvent(deps.events, deps.busName, detailType, detail);
+  return { detailType, eventId };
 }
 
 function buildDetail(type: DetailType, bake: Bake, now: Date): unknown {
