@@ -2,7 +2,14 @@
  * The CLI's exit codes and the two errors that choose them. Anything else thrown by a command is
  * classified by `exitFor`: AWS, credential and network problems exit 3 with one clear line.
  */
-export const EXIT = { ok: 0, bakeFailed: 1, badInput: 2, aws: 3 } as const;
+export const EXIT = {
+  ok: 0,
+  bakeFailed: 1,
+  badInput: 2,
+  aws: 3,
+  /** The images exist and were kept, but Bake Succeeded was not published (as `bake --local`). */
+  notAnnounced: 4,
+} as const;
 
 /** Bad arguments, an invalid or unknown recipe, an unknown bake: the user can fix the command. */
 export class UsageError extends Error {

@@ -31,10 +31,14 @@ export function headline(s: BakeSummary, now: Date): string {
     s.startedAt && s.stoppedAt
       ? ` in ${duration((Date.parse(s.stoppedAt) - Date.parse(s.startedAt)) / 1000)}`
       : '';
-  return `Bake ${s.bakeId}${recipe} ${s.status.toLowerCase().replace('_', ' ')}${took}`;
+  const unannounced = s.announced === false ? ': images kept; Bake Succeeded was not published' : '';
+  return `Bake ${s.bakeId}${recipe} ${s.status.toLowerCase().replace('_', ' ')}${took}${unannounced}`;
 }
 
-/** What a bake produced, or why it failed and what its cleanup removed. */
+/**
+ * What a bake produced, or why it failed and what its cleanup removed. A bake that was not
+ * announced shows both: its images exist (nothing was cleaned up), and why no event said so.
+ */
 export function outcome(s: BakeSummary): string[] {
   const lines: string[] = [];
   const rows = Object.entries(s.images).map(([region, i]) => [
@@ -42,12 +46,16 @@ export function outcome(s: BakeSummary): string[] {
     i.imageId,
     (i.snapshotIds ?? []).join(', '),
   ]);
-  if (rows.length > 0 && !s.error) lines.push('', table(['Region', 'Image', 'Snapshots'], rows));
+  const kept = s.announced === false;
+  if (rows.length > 0 && (!s.error || kept)) lines.push('', table(['Region', 'Image', 'Snapshots'], rows));
   if (s.error) {
     const why = [s.error.error, s.error.cause].filter(Boolean).join(': ');
+    const at = s.error.stage ?? s.stage ?? '?';
     lines.push(
       '',
-      `${s.status === 'ABORTED' ? 'Stopped' : 'Failed'} at ${s.error.stage ?? s.stage ?? '?'}: ${why}`,
+      kept
+        ? `Images kept; Bake Succeeded was not published (${at}): ${why}`
+        : `${s.status === 'ABORTED' ? 'Stopped' : 'Failed'} at ${at}: ${why}`,
     );
   }
   if (s.cleanup) {

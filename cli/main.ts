@@ -51,7 +51,8 @@ ami-bake-<stage> (--stage, default dev; --stack; --region), or from --state-mach
 AMI_BAKE_STATE_MACHINE_ARN. Credentials come from the usual AWS SDK chain (AWS_PROFILE, …).
 
 Exit codes: 0 success, 1 the bake failed, 2 bad input (arguments, recipe, unknown recipe or
-bake; nothing was changed), 3 AWS or configuration error (credentials, stack not found, access).
+bake; nothing was changed), 3 AWS or configuration error (credentials, stack not found, access),
+4 the bake's images were made and kept but Bake Succeeded was not published (watch, bake).
 
 Examples:
   ami-bake validate

@@ -96,6 +96,8 @@ export const ERROR_NAMES = [
   'IdempotencyConflictError',
   'BakeNotFoundError',
   'BakeNotRunningError',
+  'EventThrottledError',
+  'ImageNotYetVisibleError',
 ] as const;
 
 /** Errors that are the user's input, not the pipeline: the CLI exits 2 on these. */
@@ -103,7 +105,11 @@ export const INPUT_ERROR_NAMES: readonly string[] = ['RecipeInvalidError', 'Base
 
 /**
  * AWS error codes the state machine retries at state level (the SDK retries them first inside
- * the function). Listed so the ASL test can tell a typo from a real name.
+ * the function). Every Task state retries all of them (statemachine/bake.asl.yml, the
+ * `aws-transient` retrier; a test keeps both in step). EC2 answers throttling with
+ * RequestLimitExceeded and 5xx with InternalError, Unavailable or InternalFailure; EventBridge
+ * with ThrottlingException or InternalException; `TimeoutError` is the SDK's own network timeout,
+ * raised after its retries.
  */
 export const TRANSIENT_AWS_ERRORS = [
   'RequestLimitExceeded',
@@ -111,5 +117,28 @@ export const TRANSIENT_AWS_ERRORS = [
   'Throttling',
   'ServiceUnavailable',
   'InternalError',
-  'InsufficientInstanceCapacity',
+  'Unavailable',
+  'InternalFailure',
+  'InternalException',
+  'TimeoutError',
 ] as const;
+
+/** Capacity errors of RunInstances: often transient in one AZ, retried by LaunchBuilder only. */
+export const LAUNCH_CAPACITY_ERRORS = ['InsufficientInstanceCapacity'] as const;
+
+/**
+ * EventBridge accepted PutEvents but throttled the entry (or failed it internally), and it still
+ * failed after the in-call retries; the Publish states retry this.
+ */
+export class EventThrottledError extends BakeError {
+  override name = 'EventThrottledError';
+}
+
+/**
+ * CreateImage said the name is taken (an earlier attempt created the image, its response lost)
+ * but DescribeImages cannot see that image yet (eventual consistency); CreateImage retries this
+ * and the next attempt adopts the image.
+ */
+export class ImageNotYetVisibleError extends BakeError {
+  override name = 'ImageNotYetVisibleError';
+}

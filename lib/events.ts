@@ -34,6 +34,11 @@ export const bakeFailedDetail = z.object({
   recipe: recipeRef,
   /** The state that failed, e.g. `WaitForBuilder` or `CopyImages`. */
   stage: z.string(),
+  /**
+   * Where it failed: for CopyImages and FinalizeImage the region the cause names (absent if none,
+   * e.g. a copy's States.Timeout); for the other stages the build region.
+   */
+  region: z.string().optional(),
   error: z.string(),
   cause: z.string(),
   cleanup: cleanupReportSchema,

@@ -53,6 +53,21 @@ export const contextSchema = z.object({
   base: baseImageSchema,
   imageName: z.string(),
   copyTargets: z.array(z.object({ region: z.string(), kmsKeyId: z.string().optional() })),
+  /** The build region's key from distribution.kmsKeyIds: encrypted builder volumes without their own use it. */
+  buildKmsKeyId: z.string().optional(),
+  /**
+   * Where the builder runs and whether it gets a public IP, decided by ResolveRecipe after checking
+   * the subnet can reach the EC2 API (lib/network/egress.ts). `note`: an assumption or a warning.
+   * Optional only for executions started before ResolveRecipe decided it.
+   */
+  network: z
+    .object({
+      subnetId: z.string(),
+      publicIp: z.boolean(),
+      via: z.string().optional(),
+      note: z.string().optional(),
+    })
+    .optional(),
   budgets: z.object({
     bootstrapSeconds: z.number().int().min(1),
     imageSeconds: z.number().int().min(1),

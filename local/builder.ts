@@ -5,9 +5,12 @@ import { join } from 'node:path';
 import {
   CreateTagsCommand,
   DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
   type EC2Client,
+  type Instance,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { CONSOLE_LOG_PREFIX, CONSOLE_RESULT_PREFIX } from '../lib/bootstrap/protocol.js';
 import {
   formatResultTag,
   inspectUserData,
@@ -15,6 +18,7 @@ import {
   RESULT_TAG_KEY,
   sanitizeLogTail,
 } from '../lib/bootstrap/wrapper.js';
+import { subnetEgress } from '../lib/network/egress.js';
 
 export type BuilderBehaviour = 'succeed' | 'fail' | 'hang';
 
@@ -31,11 +35,24 @@ export interface PlayedBootstrap {
  * instance exactly as the wrapper would. A syntax error in the user's script fails the bake here,
  * as it would on a real builder.
  */
+export interface PlayOptions {
+  /** Local milliseconds the bootstrap takes once the instance runs (the profile's clock applied). */
+  bootstrapMs?: number;
+  /** The serial console (the AWS-behaviour layer serves it to GetConsoleOutput). */
+  writeConsole?: (text: string) => void;
+  /** True once nobody waits for this builder any more (budget spent, bake failed). */
+  cancelled?: () => boolean;
+}
+
 export async function playBuilder(
   ec2: EC2Client,
   instanceId: string,
   behaviour: BuilderBehaviour,
+  options: PlayOptions = {},
 ): Promise<PlayedBootstrap> {
+  // A real builder runs its user data only once it is running; the layer models the boot.
+  const instance = await untilRunning(ec2, instanceId, options.cancelled);
+  if (!instance) return { outcome: 'none', checks: [] };
   const { UserData } = await ec2.send(
     new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
   );
@@ -57,6 +74,20 @@ export async function playBuilder(
     if (syntax.error) result = { outcome: 'failure', exitCode: 2, log: syntax.error };
   }
   if (behaviour === 'hang') return { outcome: 'none', format: inspected.format, checks };
+  // No route out: package mirrors and the EC2 API are unreachable, so the script's downloads
+  // fail and the wrapper cannot tag its instance. It still writes the serial console and powers off.
+  const network = await subnetEgress(ec2, {
+    subnetId: instance.SubnetId,
+    associatePublicIp: Boolean(instance.PublicIpAddress),
+  });
+  const offline = !network.egress;
+  if (offline && result.outcome === 'success') {
+    result = {
+      outcome: 'failure',
+      exitCode: 6,
+      log: `curl: (6) Could not resolve host: no route to the internet from ${network.subnetId} (${network.reason ?? 'no egress'})`,
+    };
+  }
   if (behaviour === 'fail' && result.outcome === 'success') {
     result = {
       outcome: 'failure',
@@ -64,17 +95,56 @@ export async function playBuilder(
       log: 'simulated failure (--simulate-bootstrap-failure): the script exited 1',
     };
   }
-  await ec2.send(
-    new CreateTagsCommand({
-      Resources: [instanceId],
-      Tags: [
-        { Key: RESULT_TAG_KEY, Value: formatResultTag(result) },
-        ...(result.log ? [{ Key: LOG_TAIL_TAG_KEY, Value: sanitizeLogTail(result.log) }] : []),
-      ],
-    }),
+  if (options.bootstrapMs) await new Promise((r) => setTimeout(r, options.bootstrapMs));
+  if (options.cancelled?.()) return { outcome: 'none', format: inspected.format, checks };
+  // What the wrapper writes to the serial console before tagging (the pipeline's fallback).
+  options.writeConsole?.(
+    [
+      ...result.log
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `${CONSOLE_LOG_PREFIX}${l}`),
+      `${CONSOLE_RESULT_PREFIX}${JSON.stringify({ outcome: result.outcome, exitCode: result.exitCode })}`,
+      '',
+    ].join('\n'),
   );
+  if (!offline) {
+    await ec2.send(
+      new CreateTagsCommand({
+        Resources: [instanceId],
+        Tags: [
+          { Key: RESULT_TAG_KEY, Value: formatResultTag(result) },
+          ...(result.log ? [{ Key: LOG_TAIL_TAG_KEY, Value: sanitizeLogTail(result.log) }] : []),
+        ],
+      }),
+    );
+  }
   await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
   return { outcome: result.outcome, exitCode: result.exitCode, format: inspected.format, checks };
+}
+
+/** Waits until EC2 reports the instance running; undefined if it ended first or nobody waits any more. */
+async function untilRunning(
+  ec2: EC2Client,
+  instanceId: string,
+  cancelled = () => false,
+): Promise<Instance | undefined> {
+  for (;;) {
+    if (cancelled()) return undefined;
+    try {
+      const { Reservations = [] } = await ec2.send(
+        new DescribeInstancesCommand({ InstanceIds: [instanceId] }),
+      );
+      const instance = Reservations[0]?.Instances?.[0];
+      const state = instance?.State?.Name;
+      if (state === 'running') return instance;
+      if (state && state !== 'pending') return undefined;
+    } catch {
+      // A real instance boots whatever the API answers us: a new id unknown for a few seconds
+      // (eventual consistency), a throttled or failing describe. Look again.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function bashSyntax(files: { wrapper: string; script?: string }): { checks: string[]; error?: string } {

@@ -20,6 +20,11 @@ Options:
   --simulate-bootstrap-failure        the played builder reports that the recipe's script failed
   --simulate-bootstrap-hang           the played builder never reports; the bootstrap budget runs out
   --simulate-copy-failure <region>    EC2 reports the copy to <region> as failed (repeatable)
+  --rehearse                          run on the \`realistic\` AWS-behaviour profile (launch 30 s, stop 60 s,
+                                      image 4 min, copies 15 min in parallel, eventual consistency,
+                                      throttling, late and duplicate events) on a 60x clock, and
+                                      print how long each stage would take in AWS
+  --bootstrap-minutes <n>             with --rehearse: how long the recipe's script runs (default 5)
   --print-input                       print the state machine input for this recipe (to start a deployed
                                       bake with aws stepfunctions start-execution) and exit; creates nothing
   --verbose                           also print the handlers' structured logs
@@ -28,12 +33,14 @@ Options:
 Environment:
   AWS_ENDPOINT_URL   use the emulator at this URL instead of starting one (e.g. a moto server you run)
 
-Exit codes: 0 bake succeeded, 1 bake failed (and was cleaned up), 2 bad input (nothing was created).
+Exit codes: 0 bake succeeded, 1 bake failed (and was cleaned up), 2 bad input (nothing was created),
+  4 images baked and kept, but Bake Succeeded could not be published.
 
 Examples:
   npm run bake -- recipes/example.yml
   npm run bake -- recipes/example.yml --json | jq .images
-  npm run bake -- recipes/example.yml --simulate-bootstrap-failure`;
+  npm run bake -- recipes/example.yml --simulate-bootstrap-failure
+  npm run bake -- recipes/example.yml --rehearse --bootstrap-minutes 12`;
 
 type Options = {
   json: boolean;
@@ -43,6 +50,8 @@ type Options = {
   failCopy: string[];
   verbose: boolean;
   printInput: boolean;
+  rehearse: boolean;
+  bootstrapMinutes?: number;
   file: string;
 };
 
@@ -59,6 +68,8 @@ function parse(argv: string[]): Options | { help: true } | { error: string } {
         'simulate-copy-failure': { type: 'string', multiple: true, default: [] },
         verbose: { type: 'boolean', default: false },
         'print-input': { type: 'boolean', default: false },
+        rehearse: { type: 'boolean', default: false },
+        'bootstrap-minutes': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -73,7 +84,15 @@ function parse(argv: string[]): Options | { help: true } | { error: string } {
     if (values['simulate-bootstrap-failure'] && values['simulate-bootstrap-hang']) {
       return { error: '--simulate-bootstrap-failure and --simulate-bootstrap-hang exclude each other' };
     }
+    const minutes = values['bootstrap-minutes'];
+    if (minutes !== undefined && !values.rehearse) return { error: '--bootstrap-minutes needs --rehearse' };
+    if (minutes !== undefined && !(Number(minutes) >= 0 && Number(minutes) <= 1440))
+      return {
+        error: `--bootstrap-minutes must be a number of minutes from 0 to 1440, not ${JSON.stringify(minutes)}`,
+      };
     return {
+      rehearse: values.rehearse,
+      bootstrapMinutes: minutes === undefined ? undefined : Number(minutes),
       json: values.json,
       region: values.region,
       failure: values['simulate-bootstrap-failure'],
@@ -118,15 +137,26 @@ export async function main(argv: string[]): Promise<number> {
   const human = !options.json;
   if (human)
     console.log(
-      `Baking ${loaded.recipe.name} from ${options.file} (local: emulated AWS, nothing leaves this machine)`,
+      options.rehearse
+        ? `Rehearsing ${loaded.recipe.name} from ${options.file} (local, realistic AWS timing on a 60x clock; durations are AWS time)`
+        : `Baking ${loaded.recipe.name} from ${options.file} (local: emulated AWS, nothing leaves this machine)`,
     );
   const result = await runLocalBake({
     recipe: loaded.recipe,
     region: options.region,
+    ...(options.rehearse
+      ? {
+          profile: 'realistic' as const,
+          bootstrapSeconds:
+            options.bootstrapMinutes === undefined ? undefined : options.bootstrapMinutes * 60,
+        }
+      : {}),
     builder: options.hang ? 'hang' : options.failure ? 'fail' : 'succeed',
     failCopyRegions: options.failCopy,
     verbose: options.verbose,
-    onProgress: human ? printProgress : (p) => p.kind === 'emulator' && console.error(p.message),
+    onProgress: human
+      ? (p) => printProgress(p, options.rehearse)
+      : (p) => p.kind === 'emulator' && console.error(p.message),
   });
   if (options.json) {
     console.log(JSON.stringify(jsonResult(result), null, 2));
@@ -134,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     printResult(result);
   }
   if (result.status === 'succeeded') return 0;
+  if (result.status === 'unannounced') return 4;
   return result.failure && INPUT_ERROR_NAMES.includes(result.failure.error) ? 2 : 1;
 }
 
@@ -145,6 +176,8 @@ function jsonResult(r: LocalBakeResult) {
     imageName: r.imageName,
     images: r.images,
     failure: r.failure,
+    profile: r.profile,
+    stages: r.stages,
     events: r.events.map((e) => ({ detailType: e['detail-type'], source: e.source, detail: e.detail })),
     durationSeconds: r.durationSeconds,
   };
@@ -152,19 +185,31 @@ function jsonResult(r: LocalBakeResult) {
 
 const marks = { start: '…', done: '✓', failed: '✗' } as const;
 
-function printProgress(p: Progress) {
+function printProgress(p: Progress, rehearse: boolean) {
   if (p.kind === 'emulator') {
     console.log(`  emulator: ${p.message}`);
     return;
   }
   if (p.phase === 'start') return; // the line comes when the stage ends, with its duration
-  const time = p.seconds === undefined ? '' : `${p.seconds.toFixed(2)}s`;
+  const time = rehearse
+    ? awsDuration(p.awsSeconds ?? 0)
+    : p.seconds === undefined
+      ? ''
+      : `${p.seconds.toFixed(2)}s`;
   console.log(`  ${marks[p.phase]} ${p.label.padEnd(26)} ${time.padStart(7)}  ${p.note ?? ''}`.trimEnd());
+}
+
+/** 4m 05s, 1h 02m, 12s: how long a stage would take in AWS. */
+export function awsDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function printResult(r: LocalBakeResult) {
   console.log('');
-  if (r.status === 'succeeded') {
+  if (r.status === 'succeeded' || r.status === 'unannounced') {
     const rows = Object.entries(r.images).map(([region, i]) => [region, i.imageId, i.snapshotIds.join(', ')]);
     console.log(table(['Region', 'Image', 'Snapshots'], rows));
   }
@@ -174,12 +219,32 @@ function printResult(r: LocalBakeResult) {
     console.log(`  ${e['detail-type']}${d.stage ? ` (stage ${d.stage}: ${d.error})` : ''}`);
   }
   console.log('');
+  if (r.profile === 'realistic') {
+    const total = r.stages.reduce((sum, st) => sum + st.awsSeconds, 0);
+    const copies = r.stages.filter((st) => st.state === 'CopyImage' || st.state === 'WaitForCopy');
+    const longestCopy = Math.max(0, ...regionsOf(copies).map((region) => sumFor(copies, region)));
+    const serial = total - copies.reduce((sum, st) => sum + st.awsSeconds, 0) + longestCopy;
+    console.log(
+      `Rehearsal: in AWS this bake would take about ${awsDuration(serial)} (copies run in parallel; ${r.durationSeconds.toFixed(1)}s here).`,
+    );
+  }
   if (r.status === 'succeeded') {
     console.log(`Bake ${r.bakeId} succeeded in ${r.durationSeconds.toFixed(1)}s: ${r.imageName}`);
+  } else if (r.status === 'unannounced') {
+    console.log(`Bake ${r.bakeId} baked ${r.imageName}, but Bake Succeeded could not be published.`);
+    console.log(`The images above exist and were kept (${r.failure?.error}: ${r.failure?.cause}).`);
   } else {
     console.log(`Bake ${r.bakeId} FAILED at ${r.failure?.stage}: ${r.failure?.error}: ${r.failure?.cause}`);
     console.log('Everything the bake created was removed (see the Bake Failed event for the list).');
   }
+}
+
+function regionsOf(stages: LocalBakeResult['stages']): string[] {
+  return [...new Set(stages.map((st) => st.label.split(' ')[1] ?? ''))];
+}
+
+function sumFor(stages: LocalBakeResult['stages'], region: string): number {
+  return stages.filter((st) => st.label.endsWith(` ${region}`)).reduce((sum, st) => sum + st.awsSeconds, 0);
 }
 
 // Runs when started as a program (npm run bake); `ami-bake bake --local` imports main instead.

@@ -1,34 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import type { Context } from 'aws-lambda';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
-import { parse } from 'yaml';
 import type { ResolvedRecipe } from '../lib/state.js';
+import {
+  type BehaviourLayer,
+  type Profile,
+  type ProfileName,
+  sharedBehaviourLayer,
+} from './aws-behaviour/index.js';
 import { type BuilderBehaviour, playBuilder } from './builder.js';
+import { lambdaContext, loadDefinition, loadHandlers } from './definition.js';
 import { emulatorVersion, ensureEmulator, startEmulator } from './emulator.js';
-import { provisionLocalStack, tapEvents } from './stack.js';
+import { simulateImageFailures } from './simulate.js';
+import { provisionLocalStack, provisionRecipeKeys, tapEvents } from './stack.js';
 import { sharedTaskTokenServer, type TaskTokenServer } from './task-tokens.js';
-
-// aws-local-stepfunctions calls Promise.withResolvers (Node >= 22); Node 20 still runs the CLI.
-if (!('withResolvers' in Promise)) {
-  Object.assign(Promise, {
-    withResolvers<T>() {
-      let resolve!: (v: T) => void;
-      let reject!: (e: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const definitionPath = join(root, 'statemachine', 'bake.asl.yml');
 
 export interface LocalBakeOptions {
   recipe: ResolvedRecipe;
@@ -39,6 +24,19 @@ export interface LocalBakeOptions {
   builder?: BuilderBehaviour;
   /** Regions whose copy EC2 reports as failed (simulated). */
   failCopyRegions?: string[];
+  /**
+   * How the AWS-behaviour layer in front of the emulator behaves (local/aws-behaviour): `instant`
+   * (default) has today's timing, `realistic` AWS's typical durations on a fast clock, `faults`
+   * the short windows the fault matrix runs on.
+   */
+  profile?: ProfileName | Profile;
+  /** How long the played bootstrap takes, in AWS seconds. Default: 300 when realistic, else 0. */
+  bootstrapSeconds?: number;
+  /**
+   * Cancels the bake as `ami-bake cancel` does in AWS: the execution stops, then the bake is
+   * cleaned up by tag and a Bake Failed event (error BakeCancelled) names the stage it was in.
+   */
+  signal?: AbortSignal;
   bakeId?: string;
   verbose?: boolean;
   onProgress?: (p: Progress) => void;
@@ -52,6 +50,8 @@ export type Progress =
       phase: 'start' | 'done' | 'failed';
       label: string;
       seconds?: number;
+      /** The same duration on AWS's clock (seconds × the profile's clock). */
+      awsSeconds?: number;
       note?: string;
     };
 
@@ -62,7 +62,11 @@ export interface BakeEvent {
 }
 
 export interface LocalBakeResult {
-  status: 'succeeded' | 'failed';
+  /**
+   * `unannounced`: the images are finished and kept, but *Bake Succeeded* could not be published
+   * (the state machine's BakeSucceededUnannounced outcome; an alarm fires in AWS).
+   */
+  status: 'succeeded' | 'failed' | 'unannounced';
   bakeId: string;
   recipe: string;
   imageName?: string;
@@ -71,9 +75,20 @@ export interface LocalBakeResult {
   events: BakeEvent[];
   endpoint: string;
   durationSeconds: number;
+  profile: string;
+  /** Every finished Task state, in the order it ended, with its local and AWS-clock duration. */
+  stages: { state: string; label: string; seconds: number; awsSeconds: number; ok: boolean }[];
 }
 
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+/** Endpoints of the layers this process started, so a second bake does not stack a layer on a layer. */
+const layerUpstreams = new Map<string, string>();
+
+/** The AWS-behaviour layer local bakes of this process use in front of `upstream`. */
+export async function localLayer(upstream: string): Promise<BehaviourLayer> {
+  const layer = await sharedBehaviourLayer(layerUpstreams.get(upstream) ?? upstream);
+  layerUpstreams.set(layer.endpoint, layerUpstreams.get(upstream) ?? upstream);
+  return layer;
+}
 
 /** Runs the real state machine with the real handlers against an AWS emulator. */
 export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBakeResult> {
@@ -100,15 +115,23 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   }
   const { server: tokens, endpoint: tokenEndpoint } = sharedTaskTokenServer();
+  // The handlers talk to AWS as deployed (the SDK's 5 attempts, defect 8 of issue 6), through the
+  // layer that makes the emulator behave like EC2 (pending states, eventual consistency, ...).
+  const layer = await localLayer(endpoint);
+  layer.setProfile(options.profile ?? 'instant');
+  const profile = layer.profile.name;
+  endpoint = layerUpstreams.get(endpoint) ?? endpoint;
   try {
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: endpoint,
+      AWS_ENDPOINT_URL: layer.endpoint,
       AWS_ENDPOINT_URL_SFN: await tokenEndpoint,
       AWS_REGION: region,
-      AWS_MAX_ATTEMPTS: '2',
       POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
     });
+    delete process.env.AWS_MAX_ATTEMPTS;
     const stack = await provisionLocalStack(region);
+    // The customer-managed keys a shared recipe names, as the account owner creates them once.
+    await provisionRecipeKeys(options.recipe, region);
     Object.assign(process.env, {
       EVENT_BUS_NAME: stack.busName,
       WAIT_TABLE_NAME: stack.tableName,
@@ -120,7 +143,7 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       detail: { bakeId: [bakeId] },
     });
     try {
-      const outcome = await execute({ ...options, region, bakeId, tokens, progress });
+      const outcome = await execute({ ...options, region, bakeId, tokens, progress, layer });
       const events = await tap.read();
       return {
         ...outcome,
@@ -129,6 +152,7 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
         events,
         endpoint,
         durationSeconds: (Date.now() - started) / 1000,
+        profile,
       };
     } finally {
       await tap.remove();
@@ -143,6 +167,15 @@ interface ExecuteOptions extends LocalBakeOptions {
   bakeId: string;
   tokens: TaskTokenServer;
   progress: (p: Progress) => void;
+  layer: BehaviourLayer;
+}
+
+/**
+ * AWS seconds between reconcileWaits runs. Deployed: every 2 minutes (serverless.yml); the
+ * instant and faults profiles run it every local second so tests do not wait on it.
+ */
+function reconcileAwsSeconds(layer: BehaviourLayer): number {
+  return layer.profile.name === 'realistic' ? 120 : layer.profile.clock;
 }
 
 async function execute(o: ExecuteOptions) {
@@ -150,15 +183,27 @@ async function execute(o: ExecuteOptions) {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const { resetConfig } = await import('../lib/config.js');
   resetConfig();
-  const definition = loadDefinition(o.region);
+  const clock = o.layer.profile.clock;
+  const definition = loadDefinition(o.region, clock);
   const handlers = await loadHandlers(definition.functions);
-  await simulateCopyFailures(o.failCopyRegions ?? []);
+  const undoFailures = await simulateImageFailures(o.failCopyRegions ?? [], o.region, o.bakeId);
   const invoke = (fn: string, event: unknown) => {
     const handler = handlers.get(fn);
     if (!handler) throw new Error(`no handler for ${fn}`);
     return handler(event, lambdaContext(fn, o.region));
   };
   const captured: Record<string, unknown> = {};
+  const outputs: Record<string, unknown> = {};
+  const errors: Record<string, Error> = {};
+  let current: string | undefined;
+  const stages: LocalBakeResult['stages'] = [];
+  // EC2 state-change events reach only the default bus of the region where the change happened,
+  // and the stack's resumeWait rule is in the build region only (serverless.yml): events from
+  // other regions are dropped here, and the reconciler answers those waits, as in AWS.
+  const unsubscribe = o.layer.onEc2Event((event) => {
+    if (event.region !== o.region) return;
+    void invoke('resumeWait', event).catch(() => undefined);
+  });
   type Json = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string] extends (
     i: infer I,
   ) => unknown
@@ -169,24 +214,41 @@ async function execute(o: ExecuteOptions) {
     overrides[state] = async (input) => {
       const label = labelOf(state, input);
       o.progress({ kind: 'state', state, phase: 'start', label });
+      current = state;
       const t0 = Date.now();
       try {
         captured[state] = input;
         const output = definition.waits.has(state)
           ? await callbackWait(state, input as unknown as { Payload: WaitPayload }, invoke, o)
           : await invoke(fn, input);
+        const seconds = (Date.now() - t0) / 1000;
+        outputs[state] = output;
+        stages.push({ state, label, seconds, awsSeconds: seconds * clock, ok: true });
         o.progress({
           kind: 'state',
           state,
           phase: 'done',
           label,
-          seconds: (Date.now() - t0) / 1000,
+          seconds,
+          awsSeconds: seconds * clock,
           note: noteOf(state, output),
         });
         return output as Json;
       } catch (error) {
         const note = `${(error as Error).name}: ${(error as Error).message}`;
-        o.progress({ kind: 'state', state, phase: 'failed', label, seconds: (Date.now() - t0) / 1000, note });
+        errors[state] = error as Error;
+        delete outputs[state];
+        const seconds = (Date.now() - t0) / 1000;
+        stages.push({ state, label, seconds, awsSeconds: seconds * clock, ok: false });
+        o.progress({
+          kind: 'state',
+          state,
+          phase: 'failed',
+          label,
+          seconds,
+          awsSeconds: seconds * clock,
+          note,
+        });
         throw error;
       }
     };
@@ -205,17 +267,77 @@ async function execute(o: ExecuteOptions) {
     },
   );
   let status: 'succeeded' | 'failed' = 'succeeded';
+  let cancelled = false;
+  const onAbort = () => {
+    cancelled = true;
+    execution.abort();
+  };
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await execution.result;
   } catch {
     status = 'failed';
+  } finally {
+    unsubscribe();
+    undoFailures();
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  if (cancelled) {
+    await cancelled_(o, invoke, captured, outputs, current ?? 'unknown');
   }
   // One last pass: answers (and forgets) waits whose execution moved on, as the schedule would.
   await invoke('reconcileWaits', {}).catch(() => undefined);
-  return summarize(status, captured);
+  return { ...summarize(status, captured, outputs, errors), stages };
 }
 
-function summarize(status: 'succeeded' | 'failed', captured: Record<string, unknown>) {
+/**
+ * What a cancel does in AWS after StopExecution (lib/bakes/cancel.ts): a stopped execution runs
+ * no more states, so the tag-driven cleanup and the Bake Failed event run outside it.
+ */
+async function cancelled_(
+  o: ExecuteOptions,
+  invoke: (fn: string, event: unknown) => Promise<unknown>,
+  captured: Record<string, unknown>,
+  outputs: Record<string, unknown>,
+  stage: string,
+) {
+  const bake = {
+    bakeId: o.bakeId,
+    recipe: o.recipe,
+    ...(outputs.ResolveRecipe ? { context: outputs.ResolveRecipe } : {}),
+    ...(outputs.LaunchBuilder ? { builder: outputs.LaunchBuilder } : {}),
+    ...(outputs.CreateImage ? { image: outputs.CreateImage } : {}),
+  };
+  const failure = { [stage]: { Error: 'BakeCancelled', Cause: 'cancelled through the local runner' } };
+  // In AWS the cancel's own cleanup may find a resource not yet visible; the execution-status
+  // rule (cleanupEnded) runs the same cleanup again seconds later. Played here as retries.
+  let cleanup: unknown;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      cleanup = await invoke('cleanup', { ...bake, failure });
+      break;
+    } catch (error) {
+      if (attempt >= 4) {
+        Object.assign(bake, {
+          cleanupFailure: { Error: (error as Error).name, Cause: (error as Error).message },
+        });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, (15_000 * attempt) / o.layer.profile.clock));
+    }
+  }
+  const input = { detailType: 'Bake Failed', bake: { ...bake, failure, ...(cleanup ? { cleanup } : {}) } };
+  captured.PublishBakeFailed = input;
+  await invoke('publishEvent', input).catch(() => undefined);
+}
+
+function summarize(
+  status: 'succeeded' | 'failed',
+  captured: Record<string, unknown>,
+  outputs: Record<string, unknown>,
+  errors: Record<string, Error>,
+) {
   type Bake = {
     context?: { imageName?: string };
     finalized?: { images: LocalBakeResult['images'] };
@@ -225,6 +347,19 @@ function summarize(status: 'succeeded' | 'failed', captured: Record<string, unkn
   const failed = (captured.PublishBakeFailed as { bake?: Bake } | undefined)?.bake;
   const bake = failed ?? succeeded;
   const [stage, f] = Object.entries(failed?.failure ?? {})[0] ?? [];
+  const notAnnounced = errors.PublishBakeSucceeded;
+  if (!failed && succeeded && !('PublishBakeSucceeded' in outputs) && notAnnounced) {
+    return {
+      status: 'unannounced' as const,
+      imageName: succeeded.context?.imageName,
+      images: succeeded.finalized?.images ?? {},
+      failure: {
+        stage: 'PublishBakeSucceeded',
+        error: notAnnounced.name,
+        cause: `the images exist and were kept; Bake Succeeded was not published: ${notAnnounced.message}`,
+      },
+    };
+  }
   return {
     status: failed ? ('failed' as const) : status,
     imageName: bake?.context?.imageName,
@@ -263,72 +398,48 @@ async function callbackWait(
 ): Promise<unknown> {
   const { token, answer, forget } = o.tokens.mint();
   const payload = { ...input.Payload, taskToken: token };
+  const clock = o.layer.profile.clock;
   let timer: NodeJS.Timeout | undefined;
   let reconciler: NodeJS.Timeout | undefined;
   const budget = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`${state} did not finish within its budget of ${payload.budgetSeconds} s`);
-      error.name = 'States.Timeout';
-      reject(error);
-    }, payload.budgetSeconds * 1000);
+    timer = setTimeout(
+      () => {
+        const error = new Error(`${state} did not finish within its budget of ${payload.budgetSeconds} s`);
+        error.name = 'States.Timeout';
+        reject(error);
+      },
+      (payload.budgetSeconds * 1000) / clock,
+    );
   });
   answer.catch(() => undefined); // settled below; avoid an unhandled rejection while registering
+  const stopped = { done: false };
   try {
     await invoke('registerWait', payload);
-    if (payload.kind === 'instance-stopped') {
-      const ec2 = new EC2Client({ region: payload.region, maxAttempts: 2 });
-      const played = await playBuilder(ec2, payload.resourceId, o.builder ?? 'succeed');
-      if (played.outcome !== 'none') {
-        // What EventBridge delivers to resumeWait when the builder powers off.
-        await invoke('resumeWait', {
-          'detail-type': 'EC2 Instance State-change Notification',
-          source: 'aws.ec2',
-          region: payload.region,
-          detail: { 'instance-id': payload.resourceId, state: 'stopped' },
-        });
-      }
-    }
-    // The scheduled reconciler, at local speed.
-    reconciler = setInterval(() => void invoke('reconcileWaits', {}).catch(() => undefined), 1000);
-    return await Promise.race([answer, budget]);
+    // The builder boots and runs the bootstrap while the state machine waits; it reports by
+    // tagging and stopping its instance, and the stop's EC2 event (or the reconciler) resumes us.
+    const builder =
+      payload.kind === 'instance-stopped'
+        ? playBuilder(new EC2Client({ region: payload.region }), payload.resourceId, o.builder ?? 'succeed', {
+            bootstrapMs: (bootstrapAwsSeconds(o) * 1000) / clock,
+            writeConsole: (text) => o.layer.writeConsole(payload.region, payload.resourceId, text),
+            cancelled: () => stopped.done,
+          }).then(() => new Promise<never>(() => {}))
+        : new Promise<never>(() => {});
+    reconciler = setInterval(
+      () => void invoke('reconcileWaits', {}).catch(() => undefined),
+      (reconcileAwsSeconds(o.layer) * 1000) / clock,
+    );
+    return await Promise.race([answer, budget, builder]);
   } finally {
+    stopped.done = true;
     clearTimeout(timer);
     clearInterval(reconciler);
     forget();
   }
 }
 
-/** Plays EC2 failing a copy: DescribeImages in that region reports the copied image as failed. */
-async function simulateCopyFailures(regions: string[]) {
-  if (regions.length === 0) return;
-  const { ec2 } = await import('../lib/aws/clients.js');
-  const { TAG } = await import('../lib/tags.js');
-  for (const region of regions) {
-    ec2(region).middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        if (context.commandName === 'DescribeImagesCommand') {
-          const images =
-            (
-              result.output as {
-                Images?: { State?: string; StateReason?: unknown; Tags?: { Key?: string }[] }[];
-              }
-            ).Images ?? [];
-          for (const image of images) {
-            if (image.Tags?.some((t) => t.Key === TAG.sourceRegion)) {
-              image.State = 'failed';
-              image.StateReason = {
-                Code: 'Client.SimulatedFailure',
-                Message: 'simulated copy failure (--simulate-copy-failure)',
-              };
-            }
-          }
-        }
-        return result;
-      },
-      { step: 'initialize', name: 'simulateCopyFailure' },
-    );
-  }
+function bootstrapAwsSeconds(o: ExecuteOptions): number {
+  return o.bootstrapSeconds ?? (o.layer.profile.name === 'realistic' ? 300 : 0);
 }
 
 function labelOf(state: string, input: unknown): string {
@@ -358,95 +469,4 @@ function noteOf(state: string, output: unknown): string | undefined {
     return `terminated ${r.terminatedInstances?.length ?? 0} instance(s), deregistered ${r.deregisteredImages?.length ?? 0} image(s), deleted ${r.deletedSnapshots?.length ?? 0} snapshot(s)`;
   }
   return undefined;
-}
-
-function lambdaContext(functionName: string, region: string): Context {
-  return {
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-interface Definition {
-  asl: Record<string, unknown>;
-  /** Task state name → function key. */
-  tasks: Record<string, string>;
-  /** `.waitForTaskToken` states. */
-  waits: Set<string>;
-  functions: Set<string>;
-}
-
-/**
- * Reads the same ASL file serverless.yml deploys. `Fn::GetAtt` references become ARNs, and the
- * state → function mapping is read from them (no second table to keep in step). Budgets
- * (TimeoutSecondsPath) are enforced by callbackWait, since the interpreter evaluates the path
- * against the effective input rather than the state input.
- */
-export function loadDefinition(region: string): Definition {
-  const asl = parse(readFileSync(definitionPath, 'utf8')) as Record<string, unknown>;
-  const tasks: Record<string, string> = {};
-  const waits = new Set<string>();
-  const walkStates = (states: Record<string, Record<string, unknown>>) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') {
-        const ref = (state.Resource as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
-        const params = state.Parameters as { FunctionName?: { 'Fn::GetAtt'?: string[] } } | undefined;
-        const fn = ref?.[0] ?? params?.FunctionName?.['Fn::GetAtt']?.[0];
-        if (fn) tasks[name] = fn;
-        if (String(state.Resource).endsWith('.waitForTaskToken')) {
-          waits.add(name);
-          delete state.TimeoutSecondsPath;
-          state.TimeoutSeconds = 1_000_000;
-        }
-      }
-      const processor = (state.ItemProcessor ?? state.Iterator) as
-        | { States?: Record<string, Record<string, unknown>> }
-        | undefined;
-      if (processor?.States) walkStates(processor.States);
-    }
-  };
-  walkStates(asl.States as Record<string, Record<string, unknown>>);
-  const replaced = replaceGetAtt(asl, region) as Record<string, unknown>;
-  return {
-    asl: replaced,
-    tasks,
-    waits,
-    functions: new Set([...Object.values(tasks), 'resumeWait', 'reconcileWaits']),
-  };
-}
-
-function replaceGetAtt(value: unknown, region: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => replaceGetAtt(v, region));
-  if (value && typeof value === 'object') {
-    const getAtt = (value as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
-    if (getAtt) return `arn:aws:lambda:${region}:123456789012:function:ami-bake-local-${getAtt[0]}`;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceGetAtt(v, region)]));
-  }
-  return value;
-}
-
-/** functionKey (camelCase) → functions/<kebab-case>/handler.ts, the layout serverless.yml uses. */
-export function handlerPath(functionKey: string): string {
-  const folder = functionKey.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return join(root, 'functions', folder, 'handler.ts');
-}
-
-async function loadHandlers(functions: Set<string>): Promise<Map<string, Handler>> {
-  const entries = await Promise.all(
-    [...functions].map(async (fn) => {
-      const mod = (await import(handlerPath(fn))) as { handler: Handler };
-      return [fn, mod.handler] as const;
-    }),
-  );
-  return new Map(entries);
 }

@@ -1,7 +1,12 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
+  AttachInternetGatewayCommand,
   AuthorizeSecurityGroupEgressCommand,
+  CreateInternetGatewayCommand,
+  CreateRouteCommand,
   CreateSecurityGroupCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
   EC2Client,
@@ -20,6 +25,7 @@ import {
   CreateRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -28,10 +34,12 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { Recipe } from '../lib/recipe/schema.js';
 
 /**
  * What `serverless deploy` creates in AWS, made in the emulator instead: the event bus, the wait
- * table, the builder's role, instance profile and security group. Idempotent.
+ * table, the builder's role, instance profile and security group; and what a fresh account
+ * already has but the emulator lacks: the default VPC's route to its internet gateway. Idempotent.
  */
 export interface LocalStack {
   busName: string;
@@ -92,21 +100,116 @@ export async function provisionLocalStack(region: string): Promise<LocalStack> {
     await iam.send(
       new AddRoleToInstanceProfileCommand({ InstanceProfileName: names.profile, RoleName: names.profile }),
     );
+  const ec2 = new EC2Client(cfg);
+  await defaultVpcInternetRoute(ec2);
   return {
     busName: names.bus,
     tableName: names.table,
     instanceProfile: names.profile,
-    securityGroupId: await securityGroup(new EC2Client(cfg)),
+    securityGroupId: await securityGroup(ec2),
   };
 }
 
-/** No inbound rules: nothing needs to reach the builder. Outbound open so the bootstrap can download. */
-async function securityGroup(ec2: EC2Client): Promise<string> {
+/**
+ * A fresh AWS account's default VPC has an internet gateway and a 0.0.0.0/0 route to it in its
+ * main route table; the emulator's has neither. ResolveRecipe checks the builder's way out
+ * (lib/network/egress.ts), so the local default VPC is made to look like AWS's.
+ */
+async function defaultVpcInternetRoute(ec2: EC2Client): Promise<void> {
+  const vpcId = await defaultVpcId(ec2);
+  const { InternetGateways = [] } = await ec2.send(
+    new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }),
+  );
+  let gatewayId = InternetGateways[0]?.InternetGatewayId;
+  if (!gatewayId) {
+    const { InternetGateway } = await ec2.send(new CreateInternetGatewayCommand({}));
+    gatewayId = InternetGateway?.InternetGatewayId;
+    if (!gatewayId) throw new Error('CreateInternetGateway returned no id');
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gatewayId, VpcId: vpcId }));
+  }
+  const { RouteTables = [] } = await ec2.send(
+    new DescribeRouteTablesCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'association.main', Values: ['true'] },
+      ],
+    }),
+  );
+  const main = RouteTables[0];
+  if (!main?.RouteTableId) throw new Error('the emulator default VPC has no main route table');
+  if (main.Routes?.some((r) => r.DestinationCidrBlock === '0.0.0.0/0')) return;
+  await ec2.send(
+    new CreateRouteCommand({
+      RouteTableId: main.RouteTableId,
+      DestinationCidrBlock: '0.0.0.0/0',
+      GatewayId: gatewayId,
+    }),
+  );
+}
+
+async function defaultVpcId(ec2: EC2Client): Promise<string> {
   const { Vpcs = [] } = await ec2.send(
     new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }),
   );
   const vpcId = Vpcs[0]?.VpcId;
   if (!vpcId) throw new Error('the emulator has no default VPC');
+  return vpcId;
+}
+
+/** A KMS alias the recipe names, in the region it must exist in. */
+export interface RecipeKey {
+  region: string;
+  alias: string;
+  keyId: string;
+  created: boolean;
+}
+
+/**
+ * The customer-managed keys a recipe names by alias (`distribution.kmsKeyIds`, and builder volume
+ * keys in the build region), created in the emulator where missing, as an account owner creates
+ * them once before sharing encrypted images (docs/recipes.md#sharing-encrypted-images). Key ids
+ * and ARNs cannot be created under a chosen name: they are left alone, and ResolveRecipe reports
+ * them if missing. Idempotent.
+ */
+export async function provisionRecipeKeys(
+  recipe: Pick<Recipe, 'builder' | 'distribution'>,
+  buildRegion: string,
+): Promise<RecipeKey[]> {
+  const wanted = new Map<string, { region: string; alias: string }>();
+  const want = (region: string, key: string | undefined) => {
+    if (key?.startsWith('alias/') && !key.startsWith('alias/aws/'))
+      wanted.set(`${region} ${key}`, { region, alias: key });
+  };
+  for (const [region, key] of Object.entries(recipe.distribution.kmsKeyIds)) want(region, key);
+  for (const volume of [recipe.builder.volumes.root, ...recipe.builder.volumes.ebs]) {
+    if (volume?.encrypted) want(buildRegion, volume.kmsKeyId);
+  }
+  const keys: RecipeKey[] = [];
+  for (const { region, alias } of wanted.values()) {
+    const kms = new KMSClient({ region, maxAttempts: 1 });
+    const existing = await ignore(kms.send(new DescribeKeyCommand({ KeyId: alias })), 'NotFoundException');
+    const existingId = existing?.KeyMetadata?.KeyId;
+    if (existingId) {
+      keys.push({ region, alias, keyId: existingId, created: false });
+      continue;
+    }
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({
+        Description: `ami-bake local: ${alias} for shared images`,
+        KeyUsage: 'ENCRYPT_DECRYPT',
+      }),
+    );
+    const keyId = KeyMetadata?.KeyId;
+    if (!keyId) throw new Error(`CreateKey in ${region} returned no key id`);
+    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+    keys.push({ region, alias, keyId, created: true });
+  }
+  return keys;
+}
+
+/** No inbound rules: nothing needs to reach the builder. Outbound open so the bootstrap can download. */
+async function securityGroup(ec2: EC2Client): Promise<string> {
+  const vpcId = await defaultVpcId(ec2);
   const { SecurityGroups = [] } = await ec2.send(
     new DescribeSecurityGroupsCommand({
       Filters: [

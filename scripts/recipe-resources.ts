@@ -1,6 +1,7 @@
 /**
  * CloudFormation for the recipe catalog: one EventBridge Scheduler schedule per enabled
- * `schedule`, one EventBridge rule (and its invoke permission) per `trigger`. serverless.yml pulls
+ * `schedule`, one EventBridge rule (and its invoke permission) per pattern `trigger`, and one SNS
+ * subscription (and its invoke permission) per topic that `sns` triggers name. serverless.yml pulls
  * it in through scripts/recipe-resources.cjs, so adding a recipe file never means editing
  * serverless.yml. See docs/triggers.md.
  *
@@ -29,6 +30,19 @@ export const triggerRuleLogicalId = (recipe: string, trigger: string): string =>
   `Recipe${pascal(recipe)}Trigger${pascal(trigger)}Rule`;
 export const triggerPermissionLogicalId = (recipe: string, trigger: string): string =>
   `Recipe${pascal(recipe)}Trigger${pascal(trigger)}Permission`;
+
+/** Topic ARN → `SnsTopic<Region><Account><Name><kind>`: one per topic, however many recipes listen. */
+export const snsTopicLogicalId = (topicArn: string, kind: 'Subscription' | 'Permission'): string => {
+  const [, , , region = '', account = '', name = ''] = topicArn.split(':');
+  const words = (s: string) =>
+    pascal(
+      s
+        .split(/[^A-Za-z0-9]+/)
+        .join('-')
+        .toLowerCase(),
+    );
+  return `SnsTopic${words(region)}${account}${words(name)}${kind}`;
+};
 
 /** What startBake receives from a schedule. Names are [a-z0-9-], so no JSON escaping is needed. */
 export const scheduleInput = (recipe: string): string => JSON.stringify({ recipe, source: 'schedule' });
@@ -87,6 +101,36 @@ function schedulerRole(): Json {
   };
 }
 
+/**
+ * startBake subscribed to a topic. The subscription is made in the topic's region (AWS announces
+ * Amazon Linux releases in us-east-1, whatever region the stack is in); startBake finds the
+ * recipes to bake by the message's topic ARN, so recipes sharing a topic share its subscription.
+ */
+function snsTopicResources(topicArn: string): Record<string, Json> {
+  const permissionId = snsTopicLogicalId(topicArn, 'Permission');
+  return {
+    [snsTopicLogicalId(topicArn, 'Subscription')]: {
+      Type: 'AWS::SNS::Subscription',
+      DependsOn: [permissionId],
+      Properties: {
+        TopicArn: topicArn,
+        Protocol: 'lambda',
+        Endpoint: startBakeArn,
+        Region: topicArn.split(':')[3],
+      },
+    },
+    [permissionId]: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: startBakeArn,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'sns.amazonaws.com',
+        SourceArn: topicArn,
+      },
+    },
+  };
+}
+
 function triggerResources(recipe: string, trigger: Trigger): Record<string, Json> {
   const ruleId = triggerRuleLogicalId(recipe, trigger.name);
   return {
@@ -95,7 +139,7 @@ function triggerResources(recipe: string, trigger: Trigger): Record<string, Json
       Properties: {
         Description: `ami-bake: bake recipe ${recipe} (trigger ${trigger.name})`,
         // The default bus is what a rule without EventBusName listens on.
-        ...(trigger.bus === 'default' ? {} : { EventBusName: trigger.bus }),
+        ...(trigger.bus === undefined || trigger.bus === 'default' ? {} : { EventBusName: trigger.bus }),
         EventPattern: trigger.pattern,
         State: 'ENABLED',
         Targets: [
@@ -134,9 +178,17 @@ export function recipeResources(entries: readonly CatalogEntry[]): { Resources: 
     if (recipe.schedule?.enabled)
       add(scheduleLogicalId(recipe.name), `${file} schedule`, scheduleResource(recipe.name, recipe.schedule));
     for (const trigger of recipe.triggers ?? []) {
+      if (trigger.sns !== undefined) continue;
       for (const [id, resource] of Object.entries(triggerResources(recipe.name, trigger)))
         add(id, `${file} trigger ${trigger.name}`, resource);
     }
+  }
+  const topics = new Set(
+    entries.flatMap(({ recipe }) => (recipe.triggers ?? []).flatMap((t) => t.sns ?? [])),
+  );
+  for (const topic of [...topics].sort()) {
+    for (const [id, resource] of Object.entries(snsTopicResources(topic)))
+      add(id, `SNS topic ${topic}`, resource);
   }
   if (Object.values(resources).some((r) => r.Type === 'AWS::Scheduler::Schedule'))
     add(SCHEDULER_ROLE_LOGICAL_ID, 'the scheduler role', schedulerRole());

@@ -22,7 +22,8 @@ Options (those of npm run bake):
 Environment:
   AWS_ENDPOINT_URL   use the emulator at this URL instead of starting one
 
-Exit codes: 0 bake succeeded, 1 bake failed (and was cleaned up), 2 bad input (nothing was created).
+Exit codes: 0 bake succeeded, 1 bake failed (and was cleaned up), 2 bad input (nothing was created),
+4 images baked and kept, but Bake Succeeded could not be published.
 
 Examples:
   ami-bake bake recipes/example.yml --local

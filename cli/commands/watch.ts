@@ -20,7 +20,8 @@ ${TARGET_HELP}
 ${COMMON_HELP}
 
 Exit codes: 0 the bake succeeded, 1 it failed, timed out or was cancelled, 2 bad input or no such
-bake, 3 AWS or configuration error.
+bake, 3 AWS or configuration error, 4 its images were made and kept but Bake Succeeded could not
+be published (consumers were not told).
 
 Examples:
   ami-bake watch example-web_0f3a9c1d2e4b_202611260524337a1c
@@ -54,6 +55,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (status.status !== 'RUNNING') {
       if (values.json) printJson(io, status);
       else io.out([...outcome(status), '', headline(status, io.now())].join('\n'));
+      if (status.announced === false) return EXIT.notAnnounced;
       return status.status === 'SUCCEEDED' ? EXIT.ok : EXIT.bakeFailed;
     }
     // Back off while nothing moves; a long stage (bootstrap, copies) is polled once a minute.

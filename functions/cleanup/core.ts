@@ -1,80 +1,145 @@
 import {
-  CreateTagsCommand,
-  DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
-  DescribeSnapshotsCommand,
+  type Image,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../../lib/aws/clients.js';
 import { CleanupIncompleteError } from '../../lib/errors.js';
 import type { CleanupReport } from '../../lib/state.js';
-import { bakeFilter, TAG } from '../../lib/tags.js';
+import { bakeFilter } from '../../lib/tags.js';
 import { liveInstances } from '../terminate-builder/core.js';
+import { imageById, instanceById, isNotFound } from './by-id.js';
+import type { KnownResources } from './known.js';
+import { incompleteMessage } from './report.js';
+import { add, notOurs, ours, type RegionRun } from './run.js';
+import { claimSnapshots, removeSnapshots } from './snapshots.js';
 
 export interface CleanupDeps {
   ec2: (region: string) => Ec2Send;
+  now?: () => Date;
+}
+
+export interface CleanupInput {
+  bakeId: string;
+  regions: readonly string[];
+  /** Ids the execution's state already holds (functions/cleanup/known.ts); their regions are visited too. */
+  known?: Partial<KnownResources>;
 }
 
 /**
- * Removes everything a bake created, in every region it could have touched, found by the bake-id
- * tag (never by ids from state, which a failed handler may not have returned). Idempotent: a
- * second run finds nothing and reports nothing. Throws after trying every region if anything
- * could not be removed, so the state machine retries.
+ * Terminated instances stay visible for about an hour, so a builder launched minutes ago that EC2
+ * does not know is one it does not show yet (eventual consistency), not one that is gone.
  */
-export async function cleanup(
-  input: { bakeId: string; regions: readonly string[] },
-  deps: CleanupDeps,
-): Promise<CleanupReport> {
+const NOT_VISIBLE_YET_MS = 10 * 60_000;
+
+/**
+ * Removes everything a bake created, in every region it could have touched. Found two ways: by
+ * the bake-id tag (whatever ids a failed handler did or did not return) and by the ids in the
+ * execution's state (a tag lookup right after a create call may not show the resource yet).
+ * Nothing is touched that does not carry this bake's tag, which every resource gets at creation.
+ *
+ * Idempotent, and honest across attempts: Step Functions retries an incomplete cleanup with the
+ * same input, and the report of a failed attempt is lost with its error. So each attempt reports
+ * what it removed plus the resources the state names that are gone by now (terminated, NotFound,
+ * deregistered): the last attempt's report lists everything of those, whoever removed it. If
+ * anything could not be removed, it throws CleanupIncompleteError after trying every region, its
+ * message carrying the report (functions/cleanup/report.ts), and the state machine retries.
+ */
+export async function cleanup(input: CleanupInput, deps: CleanupDeps): Promise<CleanupReport> {
   const report: CleanupReport = {
     terminatedInstances: [],
     deregisteredImages: [],
     deletedSnapshots: [],
     problems: [],
   };
+  const known: KnownResources = {
+    instances: input.known?.instances ?? [],
+    images: input.known?.images ?? [],
+    snapshots: input.known?.snapshots ?? [],
+  };
+  const regions = new Set([
+    ...input.regions,
+    ...[...known.instances, ...known.images, ...known.snapshots].map((r) => r.region),
+  ]);
+  const now = deps.now?.() ?? new Date();
   await Promise.all(
-    [...new Set(input.regions)].map(async (region) => {
+    [...regions].map(async (region) => {
+      const here = <T extends { region: string }>(items: T[]) => items.filter((i) => i.region === region);
+      const run: RegionRun = {
+        region,
+        bakeId: input.bakeId,
+        ec2: deps.ec2(region),
+        known: {
+          instances: here(known.instances),
+          images: here(known.images),
+          snapshots: here(known.snapshots),
+        },
+        now,
+        report,
+      };
       try {
-        await cleanRegion(region, input.bakeId, deps.ec2(region), report);
+        await removeInstances(run);
+        const snapshotIds = await removeImages(run);
+        await removeSnapshots(run, snapshotIds);
       } catch (error) {
         report.problems.push(`${region}: ${(error as Error).name}: ${(error as Error).message}`);
       }
     }),
   );
-  if (report.problems.length > 0) throw new CleanupIncompleteError(report.problems.join('; '));
+  if (report.problems.length > 0) throw new CleanupIncompleteError(incompleteMessage(report));
   return report;
 }
 
-async function cleanRegion(region: string, bakeId: string, ec2: Ec2Send, report: CleanupReport) {
-  const instanceIds = await liveInstances(ec2, bakeId);
-  if (instanceIds.length > 0) {
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
-    report.terminatedInstances.push(...instanceIds.map((instanceId) => ({ region, instanceId })));
-  }
-  const { Images = [] } = await ec2.send(
-    new DescribeImagesCommand({ Owners: ['self'], Filters: [bakeFilter(bakeId)] }),
-  );
-  const snapshotIds = new Set<string>();
-  for (const image of Images) {
-    for (const m of image.BlockDeviceMappings ?? []) if (m.Ebs?.SnapshotId) snapshotIds.add(m.Ebs.SnapshotId);
-    if (!image.ImageId) continue;
-    await ec2.send(new DeregisterImageCommand({ ImageId: image.ImageId }));
-    report.deregisteredImages.push({ region, imageId: image.ImageId });
-  }
-  // Snapshots of images deregistered above, plus tagged ones whose image is already gone.
-  const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ Filters: [bakeFilter(bakeId)] }));
-  for (const s of Snapshots) if (s.SnapshotId) snapshotIds.add(s.SnapshotId);
-  for (const snapshotId of snapshotIds) {
-    try {
-      // Snapshots of a bake that failed before FinalizeImage carry no tags yet; tag each so the
-      // delete permission (scoped to the bake-id tag) applies and a retry can still find it.
-      await ec2.send(
-        new CreateTagsCommand({ Resources: [snapshotId], Tags: [{ Key: TAG.bakeId, Value: bakeId }] }),
-      );
-      await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
-      report.deletedSnapshots.push({ region, snapshotId });
-    } catch (error) {
-      if (!(error as Error).name.startsWith('InvalidSnapshot.NotFound')) throw error;
+async function removeInstances(run: RegionRun) {
+  const { ec2, region, report } = run;
+  const live = new Set(await liveInstances(ec2, run.bakeId));
+  const gone: string[] = [];
+  for (const { instanceId, launchedAt } of run.known.instances) {
+    if (live.has(instanceId)) continue;
+    const instance = await instanceById(ec2, instanceId);
+    if (!instance) {
+      const age = run.now.getTime() - Date.parse(launchedAt ?? '');
+      if (age < NOT_VISIBLE_YET_MS) {
+        report.problems.push(`${region}: builder ${instanceId} is not visible yet (launched ${launchedAt})`);
+      }
+      continue;
     }
+    if (!ours(run, instance.Tags)) notOurs(run, 'instance', instanceId);
+    else if (['terminated', 'shutting-down'].includes(instance.State?.Name ?? '')) gone.push(instanceId);
+    else live.add(instanceId);
   }
+  if (live.size > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: [...live] }));
+  for (const instanceId of [...live, ...gone]) add(report.terminatedInstances, { region, instanceId });
+}
+
+/** Deregisters the bake's images; returns the snapshots behind them, each tagged before its image went. */
+async function removeImages(run: RegionRun): Promise<Set<string>> {
+  const { ec2, region, report } = run;
+  const { Images = [] } = await ec2.send(
+    new DescribeImagesCommand({ Owners: ['self'], Filters: [bakeFilter(run.bakeId)] }),
+  );
+  const images = new Map<string, Image>(Images.flatMap((i) => (i.ImageId ? [[i.ImageId, i] as const] : [])));
+  for (const { imageId } of run.known.images) {
+    if (images.has(imageId)) continue;
+    const image = await imageById(ec2, imageId);
+    if (!image || image.State === 'deregistered') add(report.deregisteredImages, { region, imageId });
+    else if (!ours(run, image.Tags)) notOurs(run, 'image', imageId);
+    else images.set(imageId, image);
+  }
+  const snapshotIds = new Set<string>();
+  for (const [imageId, image] of images) {
+    const mapped = (image.BlockDeviceMappings ?? []).flatMap((m) =>
+      m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
+    );
+    // Tag first: once the image is deregistered, its mappings are the only way to its snapshots.
+    for (const snapshotId of await claimSnapshots(run, mapped)) snapshotIds.add(snapshotId);
+    try {
+      await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    add(report.deregisteredImages, { region, imageId });
+  }
+  return snapshotIds;
 }

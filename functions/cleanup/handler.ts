@@ -4,24 +4,45 @@ import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { AWS_REGIONS } from '../../lib/regions.js';
 import { cleanup } from './core.js';
+import { knownResources } from './known.js';
 
-/** Lenient on purpose: cleanup must run even when the bake's input was what failed validation. */
-const input = z.object({
-  bakeId: z.string().min(1),
-  recipe: z
-    .object({
-      distribution: z
-        .object({ regions: z.array(z.unknown()) })
-        .partial()
-        .optional(),
-    })
-    .optional()
-    .catch(undefined),
-});
+/**
+ * Lenient on purpose: cleanup must run even when the bake's input was what failed validation.
+ * The Cleanup state passes the whole execution state: the bake id, the recipe's regions, and the
+ * ids earlier states returned (`$.builder`, `$.image`, `$.imageReady`, `$.copies`, `$.finalized`).
+ */
+const input = z
+  .object({
+    bakeId: z.string().min(1),
+    recipe: z
+      .object({
+        distribution: z
+          .object({ regions: z.array(z.unknown()) })
+          .partial()
+          .optional(),
+      })
+      .optional()
+      .catch(undefined),
+  })
+  .loose();
 
-export const handler = makeHandler(input, ({ bakeId, recipe }) => {
-  const targets = (recipe?.distribution?.regions ?? []).filter((r): r is string =>
-    (AWS_REGIONS as readonly unknown[]).includes(r),
+const isRegion = (r: unknown): r is string => (AWS_REGIONS as readonly unknown[]).includes(r);
+
+export const handler = makeHandler(input, (state) => {
+  const targets = (state.recipe?.distribution?.regions ?? []).filter(isRegion);
+  const known = knownResources(state);
+  // Ids come from our own state; a region that is not an AWS region is not one we would call.
+  const inRegion = <T extends { region: string }>(items: T[]) => items.filter((i) => isRegion(i.region));
+  return cleanup(
+    {
+      bakeId: state.bakeId,
+      regions: [config().AWS_REGION, ...targets],
+      known: {
+        instances: inRegion(known.instances),
+        images: inRegion(known.images),
+        snapshots: inRegion(known.snapshots),
+      },
+    },
+    { ec2, now: () => new Date() },
   );
-  return cleanup({ bakeId, regions: [config().AWS_REGION, ...targets] }, { ec2 });
 });

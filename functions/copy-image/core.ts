@@ -1,4 +1,4 @@
-import { CopyImageCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { CopyImageCommand } from '@aws-sdk/client-ec2';
 import { clientToken } from '../../lib/aws/client-token.js';
 import type { Ec2Send } from '../../lib/aws/clients.js';
 import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
@@ -16,11 +16,24 @@ export interface CopyImageInput {
   recipe: ResolvedRecipe;
 }
 
-/** Starts the copy into one target region; WaitForCopy waits for it to become available. */
+/**
+ * Starts the copy into one target region; WaitForCopy waits for it to become available. The copy
+ * and its snapshots are tagged at creation, never afterwards: right after CopyImage, EC2 may not
+ * know the new id yet (InvalidAMIID.NotFound), and an untagged copy is one cleanup cannot find.
+ */
 export async function copyImage({ target, context, image, recipe }: CopyImageInput, deps: CopyImageDeps) {
   const ec2 = deps.ec2(target.region);
-  const tags = lineageTags(context, { Name: context.imageName, [TAG.sourceRegion]: image.region });
-  const { ImageId } = await ec2.send(
+  const source = { [TAG.sourceRegion]: image.region };
+  const tags = lineageTags(context, { Name: context.imageName, ...source });
+  // As FinalizeImage tags snapshots (the recipe may name them), plus the source region.
+  const snapshotTags = lineageTags(context, {
+    Name: context.imageName,
+    ...recipe.image.snapshotTags,
+    ...source,
+  });
+  const { ImageId } = await send(
+    ec2,
+    target.region,
     new CopyImageCommand({
       SourceImageId: image.imageId,
       SourceRegion: image.region,
@@ -30,11 +43,25 @@ export async function copyImage({ target, context, image, recipe }: CopyImageInp
       ClientToken: clientToken('copy', context.bakeId, target.region),
       Encrypted: target.kmsKeyId ? true : undefined,
       KmsKeyId: target.kmsKeyId,
-      TagSpecifications: [{ ResourceType: 'image', Tags: tags }],
+      TagSpecifications: [
+        { ResourceType: 'image', Tags: tags },
+        { ResourceType: 'snapshot', Tags: snapshotTags },
+      ],
     }),
   );
-  if (!ImageId) throw new Error(`CopyImage to ${target.region} returned no image id`);
-  // Tag again: some EC2 endpoints (and emulators) ignore TagSpecifications on CopyImage.
-  await ec2.send(new CreateTagsCommand({ Resources: [ImageId], Tags: tags }));
+  if (!ImageId) throw new Error(`copy to ${target.region}: CopyImage returned no image id`);
   return { region: target.region, imageId: ImageId, at: deps.now().toISOString() };
+}
+
+/**
+ * Every copy runs in the same Map, and the Map's failure is all that reaches Bake Failed: the
+ * message names the region. The name stays, because Retry and Catch match on it.
+ */
+async function send(ec2: Ec2Send, region: string, command: CopyImageCommand) {
+  try {
+    return await ec2.send(command);
+  } catch (error) {
+    if (error instanceof Error) error.message = `copy to ${region}: ${error.message}`;
+    throw error;
+  }
 }

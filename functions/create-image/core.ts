@@ -1,12 +1,22 @@
 import { CreateImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../../lib/aws/clients.js';
+import { ImageNotYetVisibleError } from '../../lib/errors.js';
 import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
-import { bakeFilter, lineageTags, TAG } from '../../lib/tags.js';
+import { fromTags, lineageTags, TAG } from '../../lib/tags.js';
 
 export interface CreateImageDeps {
   ec2: Ec2Send;
   now: () => Date;
+  /** Waits between looks for an earlier attempt's image; tests pass a fake. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Waits before each further look for the image an earlier attempt created: 15 s in all, well
+ * inside the function's 60 s timeout. EC2 usually shows a new image within seconds.
+ */
+const LOOK_AGAIN_MS = [1_000, 2_000, 4_000, 8_000];
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface CreateImageInput {
   recipe: ResolvedRecipe;
@@ -15,12 +25,13 @@ export interface CreateImageInput {
 }
 
 /**
- * Creates the image from the stopped builder, tagged at creation so cleanup can find it even if
- * this function dies before returning. Snapshots are tagged once the image is available
- * (FinalizeImage); until then cleanup reaches them through the image's block device mappings.
+ * Creates the image from the stopped builder. The image and its snapshots are tagged at creation
+ * (as FinalizeImage tags them later), so cleanup can find both even if this function dies before
+ * returning, and a snapshot is never left untagged while the image is pending.
  */
 export async function createImage({ recipe, context, builder }: CreateImageInput, deps: CreateImageDeps) {
   const tags = lineageTags(context, { Name: context.imageName });
+  const snapshotTags = lineageTags(context, { Name: context.imageName, ...recipe.image.snapshotTags });
   try {
     const { ImageId } = await deps.ec2.send(
       new CreateImageCommand({
@@ -28,7 +39,10 @@ export async function createImage({ recipe, context, builder }: CreateImageInput
         Name: context.imageName,
         Description: recipe.image.description ?? `${context.recipeName} baked by ami-bake ${context.bakeId}`,
         NoReboot: true, // Already stopped: a reboot would only start the instance again.
-        TagSpecifications: [{ ResourceType: 'image', Tags: tags }],
+        TagSpecifications: [
+          { ResourceType: 'image', Tags: tags },
+          { ResourceType: 'snapshot', Tags: snapshotTags },
+        ],
       }),
     );
     if (!ImageId) throw new Error('CreateImage returned no image id');
@@ -36,18 +50,39 @@ export async function createImage({ recipe, context, builder }: CreateImageInput
   } catch (error) {
     // A retried invocation after a lost response: the image exists under our name and bake tag.
     if ((error as Error).name !== 'InvalidAMIName.Duplicate') throw error;
-    const existing = await findOwnImage(deps.ec2, context);
-    if (!existing) throw error;
-    return { imageId: existing, region: context.buildRegion, at: deps.now().toISOString() };
+    const imageId = await findOwnImage(deps, context, error);
+    return { imageId, region: context.buildRegion, at: deps.now().toISOString() };
   }
 }
 
-async function findOwnImage(ec2: Ec2Send, context: BakeContext): Promise<string | undefined> {
-  const { Images = [] } = await ec2.send(
-    new DescribeImagesCommand({
-      Owners: ['self'],
-      Filters: [bakeFilter(context.bakeId), { Name: 'name', Values: [context.imageName] }],
-    }),
+/**
+ * The image of our name that an earlier attempt created. Looked up by name (unique per account
+ * and region) and judged by its bake-id tag, which it carries from creation: an image of that
+ * name with another bake's tag (or none) is not ours, and the duplicate-name error stands. Right
+ * after the first CreateImage, DescribeImages may not show the image yet: look again a few times,
+ * then throw ImageNotYetVisibleError, which the state retries so a later attempt adopts it.
+ */
+async function findOwnImage(
+  deps: CreateImageDeps,
+  context: BakeContext,
+  duplicate: unknown,
+): Promise<string> {
+  const sleep = deps.sleep ?? delay;
+  for (const wait of [0, ...LOOK_AGAIN_MS]) {
+    if (wait > 0) await sleep(wait);
+    const { Images = [] } = await deps.ec2.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [{ Name: 'name', Values: [context.imageName] }],
+      }),
+    );
+    const image = Images[0];
+    if (!image) continue;
+    if (image.ImageId && fromTags(image.Tags)[TAG.bakeId] === context.bakeId) return image.ImageId;
+    throw duplicate;
+  }
+  throw new ImageNotYetVisibleError(
+    `CreateImage says the name ${context.imageName} is taken, but no image of that name is visible yet; ` +
+      'an earlier attempt most likely created it',
   );
-  return Images.find((i) => i.Tags?.some((t) => t.Key === TAG.bakeId))?.ImageId;
 }

@@ -19,8 +19,9 @@ export interface LaunchInput {
 }
 
 /**
- * Launches the builder with the wrapped user data. Secure defaults: IMDSv2 only, no public IP,
- * encrypted volumes deleted with the instance, and shutdown means stop (the wrapper powers off).
+ * Launches the builder with the wrapped user data. Secure defaults: IMDSv2 only, no inbound traffic
+ * (a public IP only where it is the way out), encrypted volumes deleted with the instance, and
+ * shutdown means stop (the wrapper powers off).
  */
 export async function launchBuilder({ recipe, context }: LaunchInput, deps: LaunchDeps) {
   const { builder } = recipe;
@@ -36,6 +37,12 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
   });
   const groups = builder.securityGroupIds ?? (deps.securityGroupId ? [deps.securityGroupId] : undefined);
   const profile = builder.instanceProfile ?? deps.instanceProfile;
+  // ResolveRecipe chose the subnet and checked it can reach the EC2 API; an execution started
+  // before it did so carries no decision, and gets the recipe's values as they were meant then.
+  const network = context.network ?? {
+    subnetId: builder.subnetId,
+    publicIp: builder.associatePublicIp === true,
+  };
   const { Instances = [] } = await deps.ec2.send(
     new RunInstancesCommand({
       ImageId: context.base.imageId,
@@ -51,13 +58,13 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
       NetworkInterfaces: [
         {
           DeviceIndex: 0,
-          SubnetId: builder.subnetId,
+          SubnetId: network.subnetId,
           Groups: groups,
-          AssociatePublicIpAddress: builder.associatePublicIp,
+          AssociatePublicIpAddress: network.publicIp,
           DeleteOnTermination: true,
         },
       ],
-      BlockDeviceMappings: blockDeviceMappings(builder.volumes, context.base),
+      BlockDeviceMappings: blockDeviceMappings(builder.volumes, context.base, context.buildKmsKeyId),
       TagSpecifications: [
         { ResourceType: 'instance', Tags: tags },
         { ResourceType: 'volume', Tags: tags },
@@ -72,6 +79,8 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
 export function blockDeviceMappings(
   volumes: Recipe['builder']['volumes'],
   base: Pick<BaseImage, 'rootDeviceName' | 'rootVolumeSizeGiB'>,
+  /** The build region's key (distribution.kmsKeyIds): an image shared with other accounts needs one. */
+  defaultKmsKeyId?: string,
 ): BlockDeviceMapping[] {
   // The root size is always explicit: the base's size unless the recipe asks for more.
   const root = {
@@ -86,7 +95,7 @@ export function blockDeviceMappings(
     Iops: v.iops,
     Throughput: v.throughput,
     Encrypted: v.encrypted,
-    KmsKeyId: v.kmsKeyId,
+    KmsKeyId: v.encrypted ? (v.kmsKeyId ?? defaultKmsKeyId) : v.kmsKeyId,
     SnapshotId: v.snapshotId,
     DeleteOnTermination: true,
   });

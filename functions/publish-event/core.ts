@@ -3,6 +3,7 @@ import type { EventsSend } from '../../lib/aws/clients.js';
 import { EventNotPublishedError } from '../../lib/errors.js';
 import type { DetailType } from '../../lib/events.js';
 import { putBakeEvent } from '../../lib/publish.js';
+import { AWS_REGIONS } from '../../lib/regions.js';
 import {
   type CleanupReport,
   contextSchema,
@@ -12,11 +13,14 @@ import {
   imageReadySchema,
   stageDoneSchema,
 } from '../../lib/state.js';
+import { reportOf } from '../cleanup/report.js';
 
 export interface PublishDeps {
   events: EventsSend;
   busName: string;
   now: () => Date;
+  /** Backoff between sends of a throttled entry (lib/publish.ts); tests pass a fake. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The state as the publish states see it; lenient, because a failed bake may lack any part. */
@@ -47,7 +51,7 @@ type Bake = PublishInput['bake'];
 /** Builds the event detail for the state, validates it against its published schema, sends it. */
 export async function publishEvent({ detailType, bake }: PublishInput, deps: PublishDeps) {
   const detail = buildDetail(detailType, bake, deps.now());
-  const eventId = await putBakeEvent(deps.events, deps.busName, detailType, detail);
+  const eventId = await putBakeEvent(deps.events, deps.busName, detailType, detail, { sleep: deps.sleep });
   return { detailType, eventId };
 }
 
@@ -87,21 +91,51 @@ function failedDetail(bake: Bake, recipe: { name: string; hash?: string }, now: 
     deletedSnapshots: [],
     problems: [],
   };
-  const cleanup = (bake.cleanup as CleanupReport | undefined) ?? {
-    ...empty,
-    problems: bake.cleanupFailure
-      ? [`cleanup failed: ${bake.cleanupFailure.Error}: ${causeText(bake.cleanupFailure.Cause)}`]
-      : [],
-  };
+  const cleanup = (bake.cleanup as CleanupReport | undefined) ?? failedCleanup(bake.cleanupFailure) ?? empty;
+  const cause = causeText(failure.Cause);
+  // Copies run in every target region and FinalizeImage works in all of them: their causes name
+  // the region (or say nothing about it, like a copy's States.Timeout). The rest runs at home,
+  // whatever region a bootstrap's log tail happens to mention.
+  const elsewhere = stage === 'CopyImages' || stage === 'FinalizeImage';
   return {
     bakeId: bake.bakeId,
     recipe,
     stage,
+    region: elsewhere ? regionNamedIn(cause) : bake.context?.buildRegion,
     error: failure.Error,
-    cause: causeText(failure.Cause),
+    cause,
     cleanup,
     finishedAt: now.toISOString(),
   };
+}
+
+/**
+ * What a cleanup that gave up still did. Its last attempt's CleanupIncompleteError carries that
+ * attempt's report, which lists everything removed across attempts of what the state names
+ * (functions/cleanup/core.ts); any other failure is only a problem.
+ */
+function failedCleanup(failure: Bake['cleanupFailure']): CleanupReport | undefined {
+  if (!failure) return undefined;
+  const message = causeText(failure.Cause);
+  const report = failure.Error === 'CleanupIncompleteError' ? reportOf(message) : undefined;
+  if (report) return { ...report, problems: report.problems.map((p) => `cleanup incomplete: ${p}`) };
+  return {
+    terminatedInstances: [],
+    deregisteredImages: [],
+    deletedSnapshots: [],
+    problems: [`cleanup failed: ${failure.Error}: ${message}`],
+  };
+}
+
+/** The first AWS region a text names as a word of its own (`in eu-west-1`, `copy to eu-west-1:`). */
+export function regionNamedIn(text: string): string | undefined {
+  const found = AWS_REGIONS.map((r) => ({
+    r,
+    at: text.search(new RegExp(`(?<![a-z0-9-])${r}(?![a-z0-9-])`)),
+  }))
+    .filter((x) => x.at >= 0)
+    .sort((a, b) => a.at - b.at);
+  return found[0]?.r;
 }
 
 /** Lambda errors arrive as a JSON Cause ({errorType, errorMessage, trace}); keep the message only. */

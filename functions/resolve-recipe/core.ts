@@ -1,16 +1,20 @@
 import { DescribeInstanceTypesCommand } from '@aws-sdk/client-ec2';
-import type { Ec2Send, SsmSend } from '../../lib/aws/clients.js';
+import type { Ec2Send, KmsSend, SsmSend } from '../../lib/aws/clients.js';
 import { RecipeInvalidError } from '../../lib/errors.js';
+import { subnetEgress } from '../../lib/network/egress.js';
 import { resolveBase } from '../../lib/recipe/base-image.js';
 import { contentKey, recipeHash } from '../../lib/recipe/hash.js';
 import { renderImageName, shortId } from '../../lib/recipe/image-name.js';
 import { checkUserDataSize } from '../../lib/recipe/load.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
 import type { BakeContext, BakeInput, BaseImage } from '../../lib/state.js';
+import { checkKeys, regionKey } from './keys.js';
 
 export interface ResolveDeps {
   ec2: Ec2Send;
   ssm: SsmSend;
+  /** KMS in any region: keys are checked where they must exist. */
+  kms: (region: string) => KmsSend;
   region: string;
   now: () => Date;
 }
@@ -19,11 +23,21 @@ export interface ResolveDeps {
 export async function resolveRecipe({ bakeId, recipe }: BakeInput, deps: ResolveDeps): Promise<BakeContext> {
   const startedAt = deps.now();
   const base = await resolveBase(recipe.base, deps);
-  const problems = [
-    ...(await checkInstanceType(recipe.builder.instanceType, base, deps)),
-    ...checkPlatform(recipe, base),
-    ...checkRootSize(recipe, base),
-  ];
+  const { builder } = recipe;
+  const [instanceType, network, keys] = await Promise.all([
+    checkInstanceType(builder.instanceType, base, deps),
+    subnetEgress(deps.ec2, {
+      subnetId: builder.subnetId,
+      associatePublicIp: builder.associatePublicIp,
+      instanceType: builder.instanceType,
+    }),
+    checkKeys(recipe, deps.region, deps.kms),
+  ]);
+  const problems = [...instanceType, ...checkPlatform(recipe, base), ...checkRootSize(recipe, base), ...keys];
+  // Without egress the wrapper cannot report: the bake would only fail when its budget ran out.
+  if (!network.egress) {
+    problems.push({ path: network.field ?? 'builder.subnetId', message: network.reason ?? 'no egress' });
+  }
   const size = checkUserDataSize(recipe);
   if (size) problems.push(size);
   if (problems.length > 0) {
@@ -42,6 +56,13 @@ export async function resolveRecipe({ bakeId, recipe }: BakeInput, deps: Resolve
     copyTargets: recipe.distribution.regions
       .filter((r) => r !== deps.region)
       .map((region) => ({ region, kmsKeyId: recipe.distribution.kmsKeyIds[region] })),
+    buildKmsKeyId: regionKey(recipe, deps.region),
+    network: {
+      subnetId: network.subnetId,
+      publicIp: network.publicIp,
+      ...(network.via ? { via: network.via } : {}),
+      ...(network.reason ? { note: network.reason } : {}),
+    },
     budgets: {
       bootstrapSeconds: seconds(recipe.bootstrap.timeoutMinutes),
       imageSeconds: seconds(recipe.image.timeoutMinutes),

@@ -1,5 +1,20 @@
 import { z } from 'zod';
+import type { CatalogEntry } from '../../lib/recipe/catalog.js';
 import type { StartRequest } from '../../lib/start/request.js';
+
+/** What Lambda receives from an SNS subscription: the topic says which recipes to bake. */
+const snsEventSchema = z.object({
+  Records: z
+    .array(
+      z
+        .object({
+          EventSource: z.literal('aws:sns'),
+          Sns: z.object({ TopicArn: z.string(), MessageId: z.string() }).loose(),
+        })
+        .loose(),
+    )
+    .min(1),
+});
 
 /**
  * What starts a bake without a person: a recipe schedule or trigger (a direct request built by
@@ -33,6 +48,31 @@ export const startBakeEventSchema = z.union([
   }),
 ]);
 export type StartBakeEvent = z.infer<typeof startBakeEventSchema>;
+
+/** What the startBake function receives: one of those, or a message on a topic an `sns` trigger names. */
+export const startBakeInputSchema = z.union([snsEventSchema, startBakeEventSchema]);
+export type StartBakeInput = z.infer<typeof startBakeInputSchema>;
+
+/**
+ * The bakes an event asks for. An SNS message names no recipe: every recipe with an `sns` trigger
+ * on its topic is baked (they share one subscription, see scripts/recipe-resources.ts); the
+ * trigger's name makes its `force` apply. A message for a topic no recipe names starts nothing.
+ */
+export function toStartRequests(event: StartBakeInput, catalog: readonly CatalogEntry[]): StartRequest[] {
+  if (!('Records' in event)) return [toStartRequest(event)];
+  return event.Records.flatMap(({ Sns }) =>
+    catalog.flatMap(({ recipe }) =>
+      (recipe.triggers ?? [])
+        .filter((t) => t.sns === Sns.TopicArn)
+        .map((t) => ({
+          recipe: recipe.name,
+          source: 'trigger' as const,
+          trigger: t.name,
+          reason: `trigger ${t.name} (sns ${Sns.TopicArn} ${Sns.MessageId})`,
+        })),
+    ),
+  );
+}
 
 export function toStartRequest(event: StartBakeEvent): StartRequest {
   if ('detail' in event) {

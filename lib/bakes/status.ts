@@ -19,6 +19,15 @@ import {
 } from '../state.js';
 
 export const BAKE_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/**
+ * The Error of the Fail state BakeSucceededUnannounced (statemachine/bake.asl.yml): the images
+ * are finished, shared and kept, but Bake Succeeded could not be published, so consumers were
+ * not told. The execution is FAILED (alarms see it); nothing was cleaned up.
+ */
+export const BAKE_NOT_ANNOUNCED = 'BakeSucceededNotAnnounced';
+/** The Fail state that ends such a bake. */
+export const UNANNOUNCED_STATE = 'BakeSucceededUnannounced';
 export type BakeStatusName = (typeof BAKE_STATUSES)[number];
 
 export interface StageTiming {
@@ -49,6 +58,11 @@ export interface BakeSummary {
   images: Record<string, BakeImage>;
   error?: { stage?: string; error: string; cause: string };
   cleanup?: CleanupReport;
+  /**
+   * Whether Bake Succeeded was published: true for a succeeded bake; false when the images exist
+   * and were kept but the event failed for good (error BakeSucceededNotAnnounced); else absent.
+   */
+  announced?: boolean;
 }
 
 export interface FetchedBake {
@@ -150,10 +164,16 @@ export function summarizeBake({ execution, events }: FetchedBake): BakeSummary {
   }
 
   const status = execution.status ?? 'UNKNOWN';
-  const failed = entered.get('PublishBakeFailed') ?? entered.get('Cleanup');
+  const unannounced = entered.get(UNANNOUNCED_STATE);
+  const failed = entered.get('PublishBakeFailed') ?? entered.get('Cleanup') ?? unannounced;
   const [failedStage, failure] = Object.entries(failed?.failure ?? {})[0] ?? [];
-  const error =
-    failure && failedStage
+  const error = unannounced
+    ? {
+        stage: failedStage ?? 'PublishBakeSucceeded',
+        error: BAKE_NOT_ANNOUNCED,
+        cause: unannouncedCause(finalized ?? images, failure),
+      }
+    : failure && failedStage
       ? { stage: failedStage, error: failure.Error, cause: causeText(failure.Cause) }
       : executionError;
   const cleanup = entered.get('PublishBakeFailed')?.cleanup;
@@ -176,7 +196,20 @@ export function summarizeBake({ execution, events }: FetchedBake): BakeSummary {
     images: finalized ?? images,
     ...(error ? { error } : {}),
     ...(cleanup ? { cleanup } : {}),
+    ...(status === 'SUCCEEDED' ? { announced: true } : unannounced ? { announced: false } : {}),
   };
+}
+
+/** Says first that the images exist (and which), then why Bake Succeeded was not published. */
+function unannouncedCause(
+  images: Record<string, BakeImage>,
+  failure: { Error: string; Cause?: string } | undefined,
+): string {
+  const kept = Object.entries(images)
+    .map(([region, i]) => `${region} ${i.imageId}`)
+    .join(', ');
+  const why = failure ? `${failure.Error}: ${causeText(failure.Cause)}` : 'unknown error';
+  return `the images exist and were kept: ${kept || 'none recorded'}; Bake Succeeded was not published (${why})`;
 }
 
 /** CopyImage's exit carries `copy`; WaitForCopy's output is the copy, snapshots included. */

@@ -122,7 +122,12 @@ export const builderSchema = z.strictObject({
     .max(5)
     .optional()
     .describe('Default: the stack security group, which allows no inbound traffic.'),
-  associatePublicIp: z.boolean().default(false),
+  associatePublicIp: z
+    .union([z.boolean(), z.literal('auto')], { error: 'must be true, false or auto' })
+    .default('auto')
+    .describe(
+      'auto: a public IP only when the subnet routes 0.0.0.0/0 to an internet gateway (the security group admits no inbound traffic). ResolveRecipe checks that the builder can reach the EC2 API.',
+    ),
   instanceProfile: z.string().min(1).optional().describe('Name or ARN. Default: the stack builder profile.'),
   volumes: volumesSchema.default({ ebs: [], instanceStore: [] }),
   tags: tags.default({}),
@@ -347,6 +352,25 @@ function patternLeafProblems(value: unknown, path: (string | number)[], ctx: z.R
   }
 }
 
+const PUBLIC_PARAMETER_MESSAGE =
+  "Parameter Store Change events for AWS's public parameters (/aws/...) are never delivered to your account: " +
+  'trigger on the SNS topic AWS announces new images on instead, e.g. sns: arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates ' +
+  '(docs/triggers.md), or rely on a schedule (a bake whose base image is unchanged skips itself)';
+
+/** A pattern on Parameter Store changes of AWS's public parameters (`/aws/service/...`): it never fires. */
+function matchesPublicParameterChange(p: Record<string, unknown>): boolean {
+  const source = p.source;
+  if (Array.isArray(source) && !source.includes('aws.ssm')) return false;
+  const names = (p.detail as { name?: unknown } | undefined)?.name;
+  if (!Array.isArray(names)) return false;
+  const isPublic = (v: unknown) => typeof v === 'string' && v.startsWith('/aws/');
+  return names.some(
+    (m) =>
+      isPublic(m) ||
+      (m !== null && typeof m === 'object' && Object.values(m as Record<string, unknown>).some(isPublic)),
+  );
+}
+
 export const eventPatternSchema = z
   .record(z.string(), z.json())
   .describe(
@@ -361,6 +385,9 @@ export const eventPatternSchema = z
       return;
     }
     patternLeafProblems(p, [], ctx);
+    if (matchesPublicParameterChange(p)) {
+      ctx.addIssue({ code: 'custom', path: ['detail', 'name'], message: PUBLIC_PARAMETER_MESSAGE });
+    }
     const ownDetailType =
       Array.isArray(p['detail-type']) && p['detail-type'].some((d) => OWN_DETAIL_TYPES.includes(String(d)));
     if ((Array.isArray(p.source) && mayMatchOwnSource(p.source)) || (!('source' in p) && ownDetailType)) {
@@ -372,27 +399,50 @@ export const eventPatternSchema = z
     }
   });
 
-export const triggerSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(
-      /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/,
-      'must be lowercase letters, digits and dashes (at most 64), not starting or ending with a dash',
-    ),
-  pattern: eventPatternSchema,
-  bus: z
-    .string()
-    .regex(
-      /^([\w.\-/]{1,256}|arn:aws[\w-]*:events:[\w-]+:\d{12}:event-bus\/[\w.\-/]+)$/,
-      'must be an event bus name or ARN',
-    )
-    .default('default')
-    .describe('The event bus the rule listens on.'),
-  force: z
-    .boolean()
-    .default(false)
-    .describe('Bake even if images of this recipe and base image already exist.'),
-});
+export const triggerSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/,
+        'must be lowercase letters, digits and dashes (at most 64), not starting or ending with a dash',
+      ),
+    pattern: eventPatternSchema.optional(),
+    sns: z
+      .string()
+      // Lambda cannot subscribe to a FIFO topic: no `.fifo` names.
+      .regex(
+        /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/,
+        'must be the ARN of a standard SNS topic, e.g. arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates',
+      )
+      .optional()
+      .describe('Bake when a message arrives on this SNS topic (any region or account that allows it).'),
+    bus: z
+      .string()
+      .regex(
+        /^([\w.\-/]{1,256}|arn:aws[\w-]*:events:[\w-]+:\d{12}:event-bus\/[\w.\-/]+)$/,
+        'must be an event bus name or ARN',
+      )
+      .optional()
+      .describe('The event bus a pattern trigger listens on. Default: the default bus.'),
+    force: z
+      .boolean()
+      .default(false)
+      .describe('Bake even if images of this recipe and base image already exist.'),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.pattern === undefined) === (t.sns === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of pattern (an EventBridge event pattern) or sns (a topic ARN)',
+      });
+    if (t.sns !== undefined && t.bus !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bus'],
+        message: 'bus is for pattern triggers; an sns trigger subscribes to its topic',
+      });
+  });
 
 export const triggersSchema = z
   .array(triggerSchema)
@@ -433,6 +483,7 @@ export const recipeSchema = z
     triggers: triggersSchema.optional().describe('Bake when a matching EventBridge event arrives.'),
   })
   .superRefine((r, ctx) => {
+    sharedKeyProblems(r, ctx);
     // AWS refuses to make an image with encrypted snapshots public: say so before the bake, not after.
     const encrypted = [
       r.builder.volumes.root?.encrypted ?? true,
@@ -460,6 +511,59 @@ export const recipeSchema = z
       });
     }
   });
+
+/** `alias/aws/ebs` and the like: keys AWS manages for a service, which AWS never lets other accounts use. */
+export const isAwsManagedKeyAlias = (key: string): boolean => /(^|:)alias\/aws\//.test(key);
+
+export const SHARED_KEY_MESSAGE =
+  'images shared with other accounts need a customer-managed KMS key in every region; AWS refuses to share snapshots encrypted with the AWS managed key (aws/ebs)';
+
+/**
+ * Sharing an encrypted image with other accounts needs a customer-managed key in every region the
+ * image lives in (docs/recipes.md#sharing-encrypted-images). `distribution.kmsKeyIds` names them;
+ * the builder's volumes default to the build region's. The build region is the stack's, unknown
+ * here: ResolveRecipe checks it, and checks every key with KMS.
+ */
+function sharedKeyProblems(
+  r: {
+    builder: { volumes: z.output<typeof volumesSchema> };
+    distribution: z.output<typeof distributionSchema>;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const { accounts, organizations, organizationalUnits } = r.distribution.launchPermissions;
+  if (accounts.length + organizations.length + organizationalUnits.length === 0) return;
+  const volumes: { path: (string | number)[]; volume: { encrypted: boolean; kmsKeyId?: string } }[] = [
+    { path: ['builder', 'volumes', 'root'], volume: r.builder.volumes.root ?? { encrypted: true } },
+    ...r.builder.volumes.ebs.map((volume, i) => ({ path: ['builder', 'volumes', 'ebs', i], volume })),
+  ].filter(({ volume }) => volume.encrypted);
+  if (volumes.length === 0) return;
+  const managed =
+    'is an AWS managed key, which AWS refuses to share with other accounts: name a customer-managed key';
+  for (const { path, volume } of volumes) {
+    if (volume.kmsKeyId && isAwsManagedKeyAlias(volume.kmsKeyId))
+      ctx.addIssue({ code: 'custom', path: [...path, 'kmsKeyId'], message: managed });
+  }
+  for (const region of r.distribution.regions) {
+    const key = r.distribution.kmsKeyIds[region];
+    if (key === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['distribution', 'kmsKeyIds', region],
+        message: SHARED_KEY_MESSAGE,
+      });
+    else if (isAwsManagedKeyAlias(key))
+      ctx.addIssue({ code: 'custom', path: ['distribution', 'kmsKeyIds', region], message: managed });
+  }
+  if (r.distribution.regions.length === 0 && volumes.some(({ volume }) => !volume.kmsKeyId)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['distribution', 'regions'],
+      message:
+        "images shared with other accounts need a customer-managed KMS key in the build region: list the build region here and name its key in distribution.kmsKeyIds (the builder's volumes use it), or give every encrypted builder volume a kmsKeyId",
+    });
+  }
+}
 
 /** A recipe as written (before defaults). */
 export type RecipeInput = z.input<typeof recipeSchema>;

@@ -10,6 +10,8 @@ export interface ExecutionRef {
   name: string;
   executionArn: string;
   status: string;
+  /** The Error a FAILED execution ended with (BakeFailed, BakeSucceededNotAnnounced, …). */
+  error?: string;
   startDate?: Date;
   input?: unknown;
 }
@@ -36,6 +38,7 @@ export function sfnExecutions(sfn: SfnSend, stateMachineArn: string): Executions
         name,
         executionArn: d.executionArn ?? '',
         status: d.status ?? 'UNKNOWN',
+        ...(d.error ? { error: d.error } : {}),
         startDate: d.startDate,
         input: d.input ? JSON.parse(d.input) : undefined,
       };

@@ -28,8 +28,11 @@ export interface SweepOptions {
 
 export interface SweepDeps {
   ec2: (region: string) => Ec2Send;
-  /** The bake's execution (named after the bake id), or undefined when there is none. */
-  describeExecution: (bakeId: string) => Promise<{ status: string } | undefined>;
+  /**
+   * The bake's execution (named after the bake id), or undefined when there is none. `error` is
+   * the Error a FAILED execution ended with: BakeSucceededNotAnnounced keeps the images.
+   */
+  describeExecution: (bakeId: string) => Promise<{ status: string; error?: string } | undefined>;
   now: () => Date;
 }
 
@@ -96,15 +99,15 @@ async function sweepBake(
   deps: SweepDeps,
   report: SweepReport,
 ): Promise<void> {
-  let status: string | undefined;
+  let execution: { status: string; error?: string } | undefined;
   try {
-    status = (await deps.describeExecution(bakeId))?.status;
+    execution = await deps.describeExecution(bakeId);
   } catch (error) {
     report.kept.push({ bakeId, reason: `execution status unknown: ${describe(error)}` });
     report.problems.push(`${bakeId}: ${describe(error)}`);
     return;
   }
-  const v = verdict(status, leftovers, { ...options, now: deps.now() });
+  const v = verdict(execution, leftovers, { ...options, now: deps.now() });
   if (v.action === 'leave') {
     report.kept.push({ bakeId, reason: v.reason });
     return;

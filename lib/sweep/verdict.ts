@@ -1,3 +1,4 @@
+import { BAKE_NOT_ANNOUNCED } from '../bakes/status.js';
 import type { Leftover } from './inventory.js';
 
 /**
@@ -19,22 +20,33 @@ export type Verdict =
 export type UnknownBakes = 'builders' | 'everything';
 
 const ENDED_BADLY = new Set(['FAILED', 'ABORTED', 'TIMED_OUT']);
-const PRODUCT = 'succeeded: its images and snapshots are the product';
+const PRODUCT = 'its images and snapshots are the product';
 
 /**
- * @param status The bake's execution status; undefined when no execution has its name (a local
- *   bake, another stack's, a deleted state machine, or one closed too long ago to be described).
+ * @param execution The bake's execution: its status and, once it failed, the Error it ended with;
+ *   undefined when no execution has its name (a local bake, another stack's, a deleted state
+ *   machine, or one closed too long ago to be described).
  */
 export function verdict(
-  status: string | undefined,
+  execution: { status: string; error?: string } | undefined,
   leftovers: readonly Leftover[],
   options: { now: Date; graceHours: number; unknownBakes: UnknownBakes },
 ): Verdict {
+  const status = execution?.status;
   const builders = leftovers.some((l) => l.kind === 'instance');
-  if (status === 'SUCCEEDED') {
+  // FAILED so that alarms see it, but its images are finished and shared: consumers may already
+  // use them (the event may have reached them and only its answer was lost). Never remove them.
+  const delivered =
+    status === 'SUCCEEDED'
+      ? 'succeeded'
+      : status === 'FAILED' && execution?.error === BAKE_NOT_ANNOUNCED
+        ? 'images delivered, Bake Succeeded not published'
+        : undefined;
+  if (delivered) {
+    const keep = `${delivered}: ${PRODUCT}`;
     return builders
-      ? { action: 'terminate-builders', reason: 'succeeded: a builder is still alive', keep: PRODUCT }
-      : { action: 'leave', reason: PRODUCT };
+      ? { action: 'terminate-builders', reason: `${delivered}: a builder is still alive`, keep }
+      : { action: 'leave', reason: keep };
   }
   if (status !== undefined && ENDED_BADLY.has(status)) {
     return { action: 'remove', reason: `execution ${status}` };

@@ -11,7 +11,9 @@ describe('ami-bake --help', () => {
     // Assess
     expect(code).toBe(0);
     for (const command of COMMANDS) expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
-    expect(stdout).toMatch(/Exit codes: 0 success, 1 the bake failed, 2 bad input .* 3 AWS/s);
+    expect(stdout).toMatch(
+      /Exit codes: 0 success, 1 the bake failed, 2 bad input .* 3 AWS .*\n4 the bake's images .*not published/s,
+    );
     expect(stdout).toMatch(/Examples:\n {2}ami-bake /);
   });
 

@@ -74,6 +74,40 @@ const imageName = 'example-web-20261126-050000-7a1c';
 
 /** A whole successful bake; the two copies run at once and finish in the other order. */
 export function succeededBake(): { history: History; output: unknown } {
+  const { history: h, at: t, output } = deliveredBake();
+  const end = h.stage('PublishBakeSucceeded', t, 0.5);
+  h.enter('BakeSucceeded', end, {}, 'SucceedStateEntered');
+  h.event('ExecutionSucceeded', end);
+  return { history: h, output };
+}
+
+/**
+ * Every image finished and shared, but Bake Succeeded could not be published: PublishBakeSucceeded
+ * fails for good and the bake ends in the Fail state BakeSucceededUnannounced, images kept.
+ */
+export function unannouncedBake(): History {
+  const { history: h, at: t, output } = deliveredBake();
+  const failure = {
+    PublishBakeSucceeded: {
+      Error: 'EventNotPublishedError',
+      Cause: JSON.stringify({ errorMessage: 'Bake Succeeded: AccessDeniedException Not authorized' }),
+    },
+  };
+  // Left through its Catch: no exit event; it ends when the Fail state is entered.
+  h.enter('PublishBakeSucceeded', t);
+  h.event('LambdaFunctionFailed', t + 3000);
+  h.enter('BakeSucceededUnannounced', t + 3000, { ...output, failure }, 'FailStateEntered');
+  h.event('ExecutionFailed', t + 3000, {
+    executionFailedEventDetails: {
+      error: 'BakeSucceededNotAnnounced',
+      cause: 'The images exist and were kept in every region; Bake Succeeded was not published.',
+    },
+  });
+  return h;
+}
+
+/** A bake up to TerminateBuilder: its images finished and shared in every region. */
+function deliveredBake(): { history: History; at: number; output: Record<string, unknown> } {
   const h = new History();
   let t = h.stage('ResolveRecipe', 0, 1.5, { context: { imageName } });
   t = h.stage('PublishBakeStarted', t, 0.25);
@@ -95,10 +129,7 @@ export function succeededBake(): { history: History; output: unknown } {
   const at = '2026-11-26T05:20:00Z';
   t = h.stage('FinalizeImage', t + 600, 4, { finalized: { images: IMAGES, at } });
   t = h.stage('TerminateBuilder', t, 1);
-  t = h.stage('PublishBakeSucceeded', t, 0.5);
-  h.enter('BakeSucceeded', t, {}, 'SucceedStateEntered');
-  h.event('ExecutionSucceeded', t);
-  return { history: h, output: { context: { imageName }, finalized: { images: IMAGES, at } } };
+  return { history: h, at: t, output: { context: { imageName }, finalized: { images: IMAGES, at } } };
 }
 
 /** A bake whose bootstrap failed: Cleanup ran and PublishBakeFailed said so. */

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { BAKE_ID, cli, EXECUTION_ARN, STATE_MACHINE_ARN, useFakeAws } from './helpers.js';
-import { execution, failedBake, IMAGES, progressing, succeededBake } from './history.js';
+import { execution, failedBake, IMAGES, progressing, succeededBake, unannouncedBake } from './history.js';
 
 const target = ['--state-machine-arn', STATE_MACHINE_ARN];
+const STOPPED = Date.parse('2026-11-26T05:53:47Z') / 1000;
+/** How DescribeExecution ends a bake whose images were delivered but not announced. */
+const UNANNOUNCED = {
+  status: 'FAILED',
+  stopDate: STOPPED,
+  error: 'BakeSucceededNotAnnounced',
+  cause: 'The images exist and were kept in every region; Bake Succeeded was not published.',
+};
 
 describe('ami-bake status and watch (Step Functions answered by a fake with realistic histories)', () => {
   const aws = useFakeAws();
@@ -68,6 +76,34 @@ describe('ami-bake status and watch (Step Functions answered by a fake with real
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toMatchObject({ bakeId: BAKE_ID, status: 'RUNNING' });
       expect(aws.calls.every((c) => c.target.startsWith('AWSStepFunctions.'))).toBe(true);
+    });
+
+    it('shows the kept images of a bake whose Bake Succeeded was not published, with why, and exits 0', async () => {
+      // Prepare
+      const history = unannouncedBake();
+      aws.reply(({ target: t }) =>
+        t.endsWith('DescribeExecution')
+          ? { body: execution('FAILED', UNANNOUNCED) }
+          : { body: { events: history.events } },
+      );
+
+      // Act
+      const { code, stdout } = await cli('status', BAKE_ID, ...target);
+
+      // Assess
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/us-east-1\s+ami-0aaaaaaaaaaaaaaa1\s+snap-0aaaaaaaaaaaaaaa1/);
+      expect(stdout).toMatch(/ap-southeast-2\s+ami-0ccccccccccccccc3/);
+      expect(stdout).toContain(
+        'Images kept; Bake Succeeded was not published (PublishBakeSucceeded): BakeSucceededNotAnnounced: ',
+      );
+      expect(stdout).toContain(
+        'EventNotPublishedError: Bake Succeeded: AccessDeniedException Not authorized',
+      );
+      expect(stdout).not.toContain('Failed at');
+      expect(stdout.split('\n')[0]).toMatch(
+        `Bake ${BAKE_ID} (example-web) failed in 53m47s: images kept; Bake Succeeded was not published`,
+      );
     });
 
     it('exits 2 naming the bake when the execution does not exist', async () => {
@@ -144,6 +180,41 @@ describe('ami-bake status and watch (Step Functions answered by a fake with real
         'Failed at WaitForBuilder: BootstrapFailedError: bootstrap exited 3: dnf: no package nginx-foo',
       );
       expect(stdout).toContain(`Bake ${BAKE_ID} (example-web) failed`);
+    });
+
+    it('ends with the kept images and exits 4 when the images were delivered but Bake Succeeded was not published', async () => {
+      // Prepare
+      aws.reply(progressing(unannouncedBake(), UNANNOUNCED));
+
+      // Act
+      const { code, stdout } = await cli('watch', BAKE_ID, ...target, '--interval', '1');
+
+      // Assess
+      expect(code).toBe(4);
+      expect(stdout).toMatch(/✗ PublishBakeSucceeded\s+50m00s/);
+      expect(stdout).toMatch(/eu-west-1\s+ami-0bbbbbbbbbbbbbbb2\s+snap-0bbbbbbbbbbbbbbb2/);
+      expect(stdout).toContain('Images kept; Bake Succeeded was not published (PublishBakeSucceeded)');
+      expect(stdout).not.toContain('Cleanup');
+      expect(stdout.trimEnd().split('\n').at(-1)).toMatch(
+        `Bake ${BAKE_ID} (example-web) failed in 53m47s: images kept; Bake Succeeded was not published`,
+      );
+    });
+
+    it('exits 4 with --json too, where the summary says announced: false and lists the images', async () => {
+      // Prepare
+      aws.reply(progressing(unannouncedBake(), UNANNOUNCED, 1000));
+
+      // Act
+      const { code, stdout } = await cli('watch', BAKE_ID, ...target, '--json');
+
+      // Assess
+      expect(code).toBe(4);
+      expect(JSON.parse(stdout)).toMatchObject({
+        status: 'FAILED',
+        announced: false,
+        images: IMAGES,
+        error: { stage: 'PublishBakeSucceeded', error: 'BakeSucceededNotAnnounced' },
+      });
     });
 
     it('prints only the final status as one JSON document with --json and exits 1 for a cancelled bake', async () => {

@@ -1,22 +1,28 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../lib/errors.js';
-import { ERROR_NAMES, TRANSIENT_AWS_ERRORS } from '../../lib/errors.js';
+import { ERROR_NAMES, LAUNCH_CAPACITY_ERRORS, TRANSIENT_AWS_ERRORS } from '../../lib/errors.js';
 import {
   allStates,
   childMachines,
   expectedFunctionKey,
   fakeArnFunctionKey,
   loadAsl,
+  type Retrier,
+  type State,
   type StateMachine,
   successors,
   WAIT_FOR_TASK_TOKEN,
 } from './asl.js';
 
-/** Where failures go: everything to Cleanup, Cleanup on to the failure event, that to the Fail state. */
+/**
+ * Where failures go: everything to Cleanup, Cleanup on to the failure event, that to the Fail
+ * state; except after the images are delivered, where nothing may be cleaned up.
+ */
 const CATCH_TARGET: Record<string, string> = {
   Cleanup: 'PublishBakeFailed',
   PublishBakeFailed: 'BakeFailed',
+  PublishBakeSucceeded: 'BakeSucceededUnannounced',
 };
 
 const asl = loadAsl();
@@ -40,12 +46,61 @@ describe('statemachine/bake.asl.yml', () => {
     }
   });
 
+  it('retries every transient AWS error in every Task state, Cleanup and the Publish states included', () => {
+    for (const { name, state } of tasks) {
+      const retried = new Set(
+        (state.Retry ?? [])
+          .filter((r) => ((r as { MaxAttempts?: number }).MaxAttempts ?? 3) > 0)
+          .flatMap((r) => r.ErrorEquals),
+      );
+      const missing = TRANSIENT_AWS_ERRORS.filter((e) => !retried.has(e));
+
+      expect(missing, `${name} does not retry ${missing.join(', ')}`).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['PublishBakeStarted', 'EventThrottledError'],
+    ['PublishBakeSucceeded', 'EventThrottledError'],
+    ['PublishBakeFailed', 'EventThrottledError'],
+    ['CreateImage', 'ImageNotYetVisibleError'],
+    ['LaunchBuilder', 'InsufficientInstanceCapacity'],
+  ])('%s also retries %s', (stateName, error) => {
+    const state = states.find((s) => s.name === stateName)?.state;
+
+    expect(state?.Retry?.flatMap((r) => r.ErrorEquals)).toContain(error);
+  });
+
   it('catches every error of a top-level Task, and of a Map for the Tasks inside it', () => {
     for (const { name, state, parent } of tasks) {
       const catcher = parent === undefined ? state : asl.States[parent];
       const catchesAll = (catcher?.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL'));
       expect(catchesAll, `${parent ?? name} does not catch States.ALL`).toBe(true);
     }
+  });
+
+  it('retries a transient failure to publish Bake Succeeded for about an hour, then keeps the images', () => {
+    type Backoff = Retrier & {
+      IntervalSeconds: number;
+      MaxAttempts: number;
+      BackoffRate: number;
+      MaxDelaySeconds: number;
+    };
+    const retry = (asl.States.PublishBakeSucceeded?.Retry ?? []) as Backoff[];
+    const end = asl.States.BakeSucceededUnannounced as State & { Error?: string };
+    const transient = [...TRANSIENT_AWS_ERRORS, 'EventThrottledError', 'Lambda.TooManyRequestsException'];
+
+    expect(retry.length).toBeGreaterThan(0);
+    for (const r of retry.filter((r) => r.ErrorEquals.some((e) => transient.includes(e)))) {
+      const delays = Array.from({ length: r.MaxAttempts }, (_, i) =>
+        Math.min(r.IntervalSeconds * r.BackoffRate ** i, r.MaxDelaySeconds),
+      );
+      const longest = delays.reduce((a, b) => a + b, 0);
+      // Full jitter waits half of that on average: at least 45 minutes.
+      expect(longest, r.ErrorEquals.join()).toBeGreaterThanOrEqual(5400);
+    }
+    expect(retry.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(transient));
+    expect(end).toMatchObject({ Type: 'Fail', Error: 'BakeSucceededNotAnnounced' });
   });
 
   it('sends every caught failure to Cleanup, and Cleanup on to the Bake Failed event', () => {
@@ -83,7 +138,7 @@ describe('statemachine/bake.asl.yml', () => {
   });
 
   it('matches only States.*, Lambda.*, transient AWS codes and the named errors of lib/errors.ts', () => {
-    const known = new Set<string>([...TRANSIENT_AWS_ERRORS, ...ERROR_NAMES]);
+    const known = new Set<string>([...TRANSIENT_AWS_ERRORS, ...LAUNCH_CAPACITY_ERRORS, ...ERROR_NAMES]);
     const used = states.flatMap(({ state }) =>
       [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals),
     );

@@ -8,6 +8,7 @@ import { loadCatalog } from '../../scripts/catalog.js';
 import {
   SCHEDULER_ROLE_LOGICAL_ID,
   scheduleLogicalId,
+  snsTopicLogicalId,
   triggerPermissionLogicalId,
   triggerRuleLogicalId,
 } from '../../scripts/recipe-resources.js';
@@ -58,6 +59,7 @@ const FUNCTIONS: Record<string, string> = {
   finalizeImage: 'finalize-image',
   terminateBuilder: 'terminate-builder',
   cleanup: 'cleanup',
+  cleanupEnded: 'cleanup-ended',
   startBake: 'start-bake',
   api: 'api',
   sweepLeftovers: 'sweep-leftovers',
@@ -354,6 +356,113 @@ describe('the sweeper', () => {
   });
 });
 
+describe('bakes that ended without their own Cleanup (stopped, timed out)', () => {
+  const STATUS_CHANGE = {
+    source: ['aws.states'],
+    'detail-type': ['Step Functions Execution Status Change'],
+  };
+
+  it('are cleaned up by cleanupEnded on the state machine own ABORTED, TIMED_OUT and FAILED events', () => {
+    const rules = rulesTargeting('cleanupEnded');
+
+    expect(rules).toHaveLength(1);
+    // Step Functions sends status changes to the default bus only.
+    expect(rules[0]?.Properties.EventBusName).toBeUndefined();
+    expect(rules[0]?.Properties.State).toBe('ENABLED');
+    expect(rules[0]?.Properties.EventPattern).toEqual({
+      ...STATUS_CHANGE,
+      detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [STATE_MACHINE_ARN] },
+    });
+    expect(get(rules[0], 'Properties', 'Targets', '0', 'InputTransformer')).toBeUndefined();
+  });
+
+  it('cleanupEnded may be invoked by that rule, and has as long as Cleanup', () => {
+    const [id, rule] =
+      ofType('AWS::Events::Rule').find(([, r]) => rulesTargeting('cleanupEnded').includes(r)) ?? [];
+    const permissions = ofType('AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties)
+      .filter((p) => JSON.stringify(p.FunctionName).includes('CleanupEndedLambdaFunction'));
+
+    expect(id).toBeDefined();
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+    });
+    // Serverless builds the rule ARN from the rule name.
+    expect(JSON.stringify(permissions[0]?.SourceArn)).toContain(`rule","${String(rule?.Properties.Name)}"`);
+    expect(resource('CleanupEndedLambdaFunction').Properties.Timeout).toBe(
+      resource('CleanupLambdaFunction').Properties.Timeout,
+    );
+  });
+
+  it('cleanupEnded may read the execution, remove what the bake tagged and publish Bake Failed', () => {
+    const executions = {
+      'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:ami-bake-${STAGE}:*`,
+    };
+
+    expect(resource('CleanupEndedLambdaFunction').Properties.Role).toEqual({
+      'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'],
+    });
+    for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
+      expect(
+        statementsAllowing(action).map((s) => s.Resource),
+        action,
+      ).toContainEqual(executions);
+    }
+    for (const action of [
+      'ec2:TerminateInstances',
+      'ec2:DeregisterImage',
+      'ec2:DeleteSnapshot',
+      'events:PutEvents',
+    ]) {
+      expect(statementsAllowing(action).length, action).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('bakes whose images were delivered but not announced', () => {
+  const rule = () => resource('BakeUnannouncedRule');
+
+  it('raise an alarm on the state machine own FAILED event with error BakeSucceededNotAnnounced', () => {
+    expect(rule().Type).toBe('AWS::Events::Rule');
+    expect(rule().Properties.EventBusName).toBeUndefined();
+    expect(rule().Properties.State).toBe('ENABLED');
+    expect(rule().Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: {
+        status: ['FAILED'],
+        error: ['BakeSucceededNotAnnounced'],
+        stateMachineArn: [STATE_MACHINE_ARN],
+      },
+    });
+  });
+
+  it('send it to the alarm topic, naming the bake, and the topic takes messages from that rule only', () => {
+    const [target, ...others] = rule().Properties.Targets as Record<string, unknown>[];
+    const message = get(target, 'InputTransformer', 'InputTemplate') as string;
+    const policy = resource('AlarmTopicPolicy').Properties;
+
+    expect(others).toEqual([]);
+    expect(target?.Arn).toEqual({ Ref: 'AlarmTopic' });
+    expect(get(target, 'InputTransformer', 'InputPathsMap')).toMatchObject({ bakeId: '$.detail.name' });
+    expect(message).toContain('<bakeId>');
+    expect(resource('AlarmTopic').Type).toBe('AWS::SNS::Topic');
+    expect(policy.Topics).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(get(policy, 'PolicyDocument', 'Statement')).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['BakeUnannouncedRule', 'Arn'] } } },
+      }),
+    ]);
+    expect(template.Outputs.AlarmTopicArn?.Value).toEqual({ Ref: 'AlarmTopic' });
+  });
+});
+
 describe('the functions role', () => {
   it('stops, terminates, deregisters and deletes only what carries a bake id', () => {
     for (const action of [
@@ -418,13 +527,17 @@ describe('the functions role', () => {
     }
   });
 
-  it('uses KMS keys only through EC2', () => {
+  it('uses KMS keys only through EC2, and may otherwise only describe them (to check a recipe)', () => {
     const statements = functionStatements().filter((s) => actions(s).some((a) => a.startsWith('kms:')));
+    const direct = statements.filter((s) => s.Condition?.StringLike?.['kms:ViaService'] === undefined);
 
-    expect(statements.length).toBeGreaterThan(0);
-    for (const s of statements) {
+    expect(statements.length).toBeGreaterThan(1);
+    for (const s of statements.filter((x) => !direct.includes(x))) {
       expect(s.Condition?.StringLike).toEqual({ 'kms:ViaService': 'ec2.*.amazonaws.com' });
     }
+    expect(direct.map((s) => [actions(s), s.Resource])).toEqual([
+      [['kms:DescribeKey'], { 'Fn::Sub': `arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*` }],
+    ]);
   });
 
   it('grants no service-wide wildcard action', () => {
@@ -454,6 +567,7 @@ describe('the stack', () => {
         'BuilderInstanceProfileName',
         'BuilderSecurityGroupId',
         'HttpApiUrl',
+        'AlarmTopicArn',
       ]),
     );
   });
@@ -522,7 +636,7 @@ describe('bakes started by schedules, events and the HTTP API', () => {
     const event = { source: 'aws.ssm', 'detail-type': 'Parameter Store Change', detail: { name: '/x' } };
 
     for (const { recipe } of entries) {
-      for (const trigger of recipe.triggers ?? []) {
+      for (const trigger of (recipe.triggers ?? []).filter((t) => t.pattern)) {
         const rule = resource(triggerRuleLogicalId(recipe.name, trigger.name));
         const [target, ...others] = rule.Properties.Targets as Record<string, unknown>[];
         const template = get(target, 'InputTransformer', 'InputTemplate') as string;
@@ -549,6 +663,30 @@ describe('bakes started by schedules, events and the HTTP API', () => {
     }
   });
 
+  it("every recipe sns trigger subscribes startBake to its topic, in the topic's region, which alone may invoke it", async () => {
+    const topics = (await catalog()).flatMap((e) => (e.recipe.triggers ?? []).flatMap((t) => t.sns ?? []));
+    const subscriptions = ofType('AWS::SNS::Subscription').map(([, r]) => r.Properties);
+
+    // recipes/example-scheduled.yml listens for new Amazon Linux 2023 images.
+    expect(topics).toContain('arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates');
+    expect(subscriptions).toHaveLength(new Set(topics).size);
+    for (const topic of topics) {
+      expect(resource(snsTopicLogicalId(topic, 'Subscription')).Properties, topic).toEqual({
+        TopicArn: topic,
+        Protocol: 'lambda',
+        Endpoint: START_BAKE_ARN,
+        // The topic's region, not the stack's: SNS subscribes only there.
+        Region: topic.split(':')[3],
+      });
+      expect(resource(snsTopicLogicalId(topic, 'Permission')).Properties, topic).toEqual({
+        FunctionName: START_BAKE_ARN,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'sns.amazonaws.com',
+        SourceArn: topic,
+      });
+    }
+  });
+
   it('a Bake Requested event on the project bus starts a bake with the event as it is', () => {
     const requested = rulesTargeting('startBake').filter((r) =>
       JSON.stringify(r.Properties.EventPattern).includes('Bake Requested'),
@@ -568,7 +706,8 @@ describe('bakes started by schedules, events and the HTTP API', () => {
       .map(([, p]) => p.Properties)
       .filter((p) => JSON.stringify(p.FunctionName) === JSON.stringify(START_BAKE_ARN));
 
-    expect(rules.length).toBeGreaterThan(1);
+    // At least the Bake Requested rule; recipe pattern triggers add theirs.
+    expect(rules.length).toBeGreaterThan(0);
     for (const [id] of rules) {
       expect(permissions, id).toContainEqual(
         expect.objectContaining({

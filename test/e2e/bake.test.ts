@@ -37,6 +37,13 @@ describe('a three-region bake against the emulator', () => {
     expect(Object.keys(result.images).sort()).toEqual([...regions].sort());
   });
 
+  it('gives the handlers the SDK retry settings they have in AWS (5 attempts, standard mode)', async () => {
+    const { ec2: handlerEc2 } = await import('../../lib/aws/clients.js');
+    expect(await handlerEc2('us-east-1').config.maxAttempts()).toBe(5);
+    const mode = handlerEc2('eu-west-1').config.retryMode;
+    expect(typeof mode === 'function' ? await mode() : mode).toBe('standard');
+  });
+
   it.each(regions)(
     'leaves exactly one new available image in %s, with lineage and recipe tags',
     async (region) => {

@@ -105,6 +105,12 @@ export async function recipe(overrides: Record<string, unknown> = {}): Promise<R
     image: { tags: { os: 'al2023' }, snapshotTags: { backup: 'none' } },
     distribution: {
       regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
+      // Shared encrypted images need a customer-managed key per region; the local run creates them.
+      kmsKeyIds: {
+        'us-east-1': 'alias/ami-bake',
+        'eu-west-1': 'alias/ami-bake',
+        'ap-southeast-2': 'alias/ami-bake',
+      },
       launchPermissions: {
         accounts: ['111122223333'],
         organizations: ['arn:aws:organizations::123456789012:organization/o-abcdefghij'],

@@ -21,6 +21,9 @@ const HOUR = 3_600_000;
 const ABORTED = 'bake-aborted-by-hand-0001';
 const YOUNG = 'bake-unknown-young-0003';
 const OLD = 'bake-unknown-old-0004';
+const UNANNOUNCED = 'bake-unannounced-0005';
+/** How DescribeExecution shows a bake whose images were delivered but not announced. */
+const UNANNOUNCED_EXECUTION = { status: 'FAILED', error: 'BakeSucceededNotAnnounced' };
 
 interface Leak {
   instanceId: string;
@@ -121,6 +124,7 @@ describe('the sweeper against the emulator', () => {
   let aborted: Leak;
   let old: Leak;
   let young: Leak;
+  let unannounced: Leak;
   let dryRun: SweepReport;
   let dryRunChanged: boolean;
   let report: SweepReport;
@@ -132,6 +136,8 @@ describe('the sweeper against the emulator', () => {
     stray = await leak(succeeded.bakeId);
     aborted = await leak(ABORTED, 'eu-west-1');
     old = await leak(OLD);
+    // Its execution ended FAILED only because Bake Succeeded could not be published.
+    unannounced = await leak(UNANNOUNCED, 'eu-west-1');
     // Creation times in the emulator are the real clock's, to the second: "old" is the clock.
     await new Promise((r) => setTimeout(r, 2_500));
     young = await leak(YOUNG);
@@ -145,6 +151,7 @@ describe('the sweeper against the emulator', () => {
     const deps = {
       ec2: libEc2,
       describeExecution: async (bakeId: string) => {
+        if (bakeId === UNANNOUNCED) return UNANNOUNCED_EXECUTION;
         const status = statuses[bakeId];
         return status ? { status } : undefined;
       },
@@ -168,7 +175,9 @@ describe('the sweeper against the emulator', () => {
 
   it('changes nothing in a dry run, and reports what the real sweep then removes', () => {
     expect(dryRunChanged).toBe(false);
-    expect(dryRun.removed.map((r) => r.bakeId).sort()).toEqual([ABORTED, OLD, succeeded.bakeId].sort());
+    expect(dryRun.removed.map((r) => r.bakeId).sort()).toEqual(
+      [ABORTED, OLD, UNANNOUNCED, succeeded.bakeId].sort(),
+    );
     for (const swept of dryRun.removed) {
       const real = report.removed.find((r) => r.bakeId === swept.bakeId);
       expect(new Set(real?.terminatedInstances), swept.bakeId).toEqual(new Set(swept.terminatedInstances));
@@ -198,6 +207,20 @@ describe('the sweeper against the emulator', () => {
     expect(aborted.snapshotIds.length).toBeGreaterThan(0);
   });
 
+  it('terminates the builder of a bake that failed only to announce itself, and keeps its images and snapshots in every region', async () => {
+    expect(await instanceState(unannounced.instanceId)).toBe('terminated');
+    expect(await images('us-east-1', [unannounced.imageId])).toEqual([unannounced.imageId]);
+    expect(await snapshots('us-east-1', unannounced.snapshotIds)).toEqual(
+      [...unannounced.snapshotIds].sort(),
+    );
+    const copy = unannounced.copy;
+    expect(await images('eu-west-1', [copy?.imageId ?? ''])).toEqual([copy?.imageId]);
+    expect(await snapshots('eu-west-1', copy?.snapshotIds ?? [])).toEqual(
+      [...(copy?.snapshotIds ?? [])].sort(),
+    );
+    expect(unannounced.snapshotIds.length).toBeGreaterThan(0);
+  });
+
   it('keeps a bake without an execution while it is younger than the grace period', async () => {
     expect(await instanceState(young.instanceId)).toBe('running');
     expect(await images('us-east-1', [young.imageId])).toEqual([young.imageId]);
@@ -219,11 +242,15 @@ describe('the sweeper against the emulator', () => {
       {
         ec2: libEc2,
         describeExecution: async (bakeId) =>
-          bakeId === succeeded.bakeId ? { status: 'SUCCEEDED' } : undefined,
+          bakeId === succeeded.bakeId
+            ? { status: 'SUCCEEDED' }
+            : bakeId === UNANNOUNCED
+              ? UNANNOUNCED_EXECUTION
+              : undefined,
         now: () => new Date(),
       },
     );
     expect(again.removed).toEqual([]);
-    expect(again.kept.map((k) => k.bakeId).sort()).toEqual([succeeded.bakeId, YOUNG].sort());
+    expect(again.kept.map((k) => k.bakeId).sort()).toEqual([succeeded.bakeId, UNANNOUNCED, YOUNG].sort());
   });
 });

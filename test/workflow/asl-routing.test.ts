@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { publishEvent, publishInputSchema } from '../../functions/publish-event/core.js';
 // Also polyfills Promise.withResolvers, which the interpreter calls (at run time) and Node 20 lacks.
-import { loadDefinition } from '../../local/runner.js';
+import { loadDefinition } from '../../local/definition.js';
 
 /**
  * The real statemachine/bake.asl.yml, run by aws-local-stepfunctions with small fakes behind each
@@ -326,14 +326,14 @@ const FAILURES: [state: string, stage: string, error: string][] = [
   ['WaitForCopy', 'CopyImages', 'ImageFailedError'],
   ['FinalizeImage', 'FinalizeImage', 'ImageFailedError'],
   ['TerminateBuilder', 'TerminateBuilder', 'UnauthorizedOperation'],
-  ['PublishBakeSucceeded', 'PublishBakeSucceeded', 'EventNotPublishedError'],
 ];
 
 describe('the bake workflow, when a state fails', () => {
   it('has a failure case for every Task state of the definition except the failure path itself', () => {
+    // PublishBakeSucceeded fails after the images are delivered: its own describe block below.
     expect(FAILURES.map(([state]) => state).sort()).toEqual(
       Object.keys(definition.tasks)
-        .filter((s) => s !== 'Cleanup' && s !== 'PublishBakeFailed')
+        .filter((s) => !['Cleanup', 'PublishBakeFailed', 'PublishBakeSucceeded'].includes(s))
         .sort(),
     );
   });
@@ -463,6 +463,40 @@ describe('the bake workflow, retrying', () => {
     },
   );
 
+  it.each([
+    ['StopBuilder', 'ThrottlingException'],
+    ['CreateImage', 'ImageNotYetVisibleError'],
+    ['CopyImage', 'Unavailable'],
+    ['FinalizeImage', 'InternalFailure'],
+    ['PublishBakeStarted', 'EventThrottledError'],
+    ['PublishBakeSucceeded', 'InternalException'],
+    ['Cleanup', 'TimeoutError'],
+  ])('%s: retries a transient %s and carries on', async (state, error) => {
+    // Prepare
+    let attempts = 0;
+    const flaky: Fake = (input) => {
+      attempts += 1;
+      if (attempts === 1) throw named(error);
+      const fake = happyFakes()[state];
+      if (!fake) throw new Error(`no fake for ${state}`);
+      return fake(input);
+    };
+    const failFirst: Record<string, Fake> =
+      state === 'Cleanup' ? { TerminateBuilder: () => Promise.reject(named('UnauthorizedOperation')) } : {};
+
+    // Act
+    const result = await run({ ...failFirst, [state]: flaky }, { [state]: 0 });
+
+    // Assess
+    const invocations = state === 'CopyImage' ? context.copyTargets.length : 1;
+    expect(attempts).toBe(invocations + 1);
+    expect(result.visited).toEqual(
+      state === 'Cleanup'
+        ? [...HAPPY_PATH.slice(0, 10), 'Cleanup', 'PublishBakeFailed', 'BakeFailed']
+        : HAPPY_PATH,
+    );
+  });
+
   it('StopBuilder retries BuilderNotStoppedError while the builder stops, then goes on to imaging', async () => {
     // Prepare
     let attempts = 0;
@@ -509,5 +543,85 @@ describe('the bake workflow, retrying', () => {
 
     // Assess
     expect(attempts).toBe(1);
+  });
+});
+
+describe('the bake workflow, when Bake Succeeded cannot be published', () => {
+  /** Every earlier state ran; the images are finished, tagged and shared. */
+  const DELIVERED = HAPPY_PATH.slice(0, HAPPY_PATH.indexOf('PublishBakeSucceeded') + 1);
+
+  it.each([
+    ['EventNotPublishedError', 'Bake Succeeded: InternalFailure the entry failed'],
+    ['EventThrottledError', 'Bake Succeeded: ThrottlingException Rate exceeded'],
+    ['ThrottlingException', 'Rate exceeded'],
+    ['Lambda.TooManyRequestsException', 'Rate exceeded'],
+    ['ZodError', 'images: expected record'],
+  ])(
+    '%s for good: keeps the images (no Cleanup) and ends in BakeSucceededUnannounced',
+    async (name, message) => {
+      // Prepare
+      const failing: Fake = () => {
+        throw named(name, message);
+      };
+
+      // Act
+      const result = await run({ PublishBakeSucceeded: failing }, { PublishBakeSucceeded: 0 });
+
+      // Assess
+      expect(result.calls.Cleanup).toBeUndefined();
+      expect(result.calls.PublishBakeFailed).toBeUndefined();
+      expect(result.visited).toEqual([...DELIVERED, 'BakeSucceededUnannounced']);
+      expect(result.status).toBe('failed');
+      expect(result.error?.cause?.name).toBe('BakeSucceededNotAnnounced');
+      expect(result.error?.cause?.message).toMatch(/images .*kept/);
+    },
+  );
+
+  it('retries a throttled publish 24 times (about an hour of backoff) before giving up', async () => {
+    // Prepare
+    let attempts = 0;
+    const throttled: Fake = () => {
+      attempts += 1;
+      throw named('ThrottlingException', 'Rate exceeded');
+    };
+
+    // Act
+    const result = await run({ PublishBakeSucceeded: throttled }, { PublishBakeSucceeded: 0 });
+
+    // Assess
+    expect(attempts).toBe(25);
+    expect(result.visited.at(-1)).toBe('BakeSucceededUnannounced');
+  });
+
+  it('succeeds when the event gets through after a long throttle', async () => {
+    // Prepare
+    let attempts = 0;
+    const throttledThenPublished: Fake = () => {
+      attempts += 1;
+      if (attempts <= 12) throw named('EventThrottledError', 'Bake Succeeded: ThrottlingException');
+      return { detailType: 'Bake Succeeded', eventId: 'evt-succeeded' };
+    };
+
+    // Act
+    const result = await run({ PublishBakeSucceeded: throttledThenPublished }, { PublishBakeSucceeded: 0 });
+
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.visited).toEqual(HAPPY_PATH);
+  });
+
+  it('hands the failure to the final state, for status and operators', async () => {
+    // Act
+    const result = await run(
+      { PublishBakeSucceeded: () => Promise.reject(named('EventNotPublishedError', 'AccessDenied')) },
+      { PublishBakeSucceeded: 0 },
+    );
+
+    // Assess: the Fail state ends the execution; its input is what GetExecutionHistory shows.
+    expect(result.visited.at(-1)).toBe('BakeSucceededUnannounced');
+    const last = result.calls.PublishBakeSucceeded?.at(-1) as { bake: Record<string, unknown> };
+    expect(last.bake).toMatchObject({
+      finalized: { images: { [REGION]: { imageId: 'ami-0source000000001' } } },
+    });
   });
 });

@@ -180,6 +180,45 @@ export function succeededInThreeRegions(): FetchedBake {
   return { execution: execution('SUCCEEDED', h.events.at(-1)?.timestamp), events: h.events };
 }
 
+export const UNANNOUNCED_CAUSE = 'Bake Succeeded: AccessDeniedException Not authorized to put events';
+
+/**
+ * Every image finished, tagged and shared, but PublishBakeSucceeded failed for good: the bake
+ * ends in the Fail state BakeSucceededUnannounced and keeps its images.
+ */
+export function unannouncedInThreeRegions(): FetchedBake {
+  const h = untilCopies();
+  copyIteration(h, 0, 'eu-west-1', EU);
+  copyIteration(h, 1, 'ap-southeast-2', AP);
+  const eu = copied(h, 0, 'eu-west-1', EU, 900);
+  const ap = copied(h, 1, 'ap-southeast-2', AP, 300);
+  h.add('MapStateSucceeded', {}, 0).exit('CopyImages', { copies: [eu, ap] }, 0, 'Map');
+  const images = { 'us-east-1': SOURCE, 'eu-west-1': EU, 'ap-southeast-2': AP };
+  h.task('FinalizeImage', { finalized: { images, at: at(h) } }, 5);
+  h.task('TerminateBuilder', { terminated: { at: at(h) } }, 2);
+  const lambdaCause = JSON.stringify({
+    errorType: 'EventNotPublishedError',
+    errorMessage: UNANNOUNCED_CAUSE,
+    trace: ['at publishEvent'],
+  });
+  h.enter('PublishBakeSucceeded').add('LambdaFunctionScheduled').add('LambdaFunctionStarted', {}, 0);
+  h.add('LambdaFunctionFailed', {
+    lambdaFunctionFailedEventDetails: { error: 'EventNotPublishedError', cause: lambdaCause },
+  });
+  h.state = {
+    ...h.state,
+    failure: { PublishBakeSucceeded: { Error: 'EventNotPublishedError', Cause: lambdaCause } },
+  };
+  h.enter('BakeSucceededUnannounced', 'Fail');
+  const cause =
+    'The images exist and were kept in every region, shared as the recipe says; Bake Succeeded was not published.';
+  h.add('ExecutionFailed', { executionFailedEventDetails: { error: 'BakeSucceededNotAnnounced', cause } }, 0);
+  return {
+    execution: execution('FAILED', h.events.at(-1)?.timestamp, { error: 'BakeSucceededNotAnnounced', cause }),
+    events: h.events,
+  };
+}
+
 export const COPY_CAUSE =
   'CopyImage to ap-southeast-2 failed: InvalidParameterValue: the KMS key alias/ami does not exist';
 export const CLEANUP_REPORT = {

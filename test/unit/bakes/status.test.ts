@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { fetchBake, recipeOfBakeId, summarizeBake } from '../../../lib/bakes/status.js';
+import { BAKE_NOT_ANNOUNCED, fetchBake, recipeOfBakeId, summarizeBake } from '../../../lib/bakes/status.js';
 import { awsError } from '../functions/fixtures.js';
 import {
   AP_IMAGE,
@@ -19,6 +19,8 @@ import {
   SOURCE_IMAGE,
   STATE_MACHINE_ARN,
   succeededInThreeRegions,
+  UNANNOUNCED_CAUSE,
+  unannouncedInThreeRegions,
 } from './fixtures.js';
 
 const names = (stages: { name: string }[]) => stages.map((s) => s.name);
@@ -208,6 +210,45 @@ describe('summarizeBake', () => {
     // Assess
     expect(bake.recipe).toBe('web');
     expect(recipeOfBakeId('example-web_k0123')).toBe('example-web');
+  });
+});
+
+describe('summarizeBake, when the images were delivered but Bake Succeeded was not published', () => {
+  it('reports the images as kept, in every region, with the failed announcement as the error', () => {
+    // Act
+    const bake = summarizeBake(unannouncedInThreeRegions());
+
+    // Assess
+    expect(bake).toMatchObject({ status: 'FAILED', stage: 'PublishBakeSucceeded', announced: false });
+    expect(bake.images).toEqual({
+      'us-east-1': SOURCE_IMAGE,
+      'eu-west-1': EU_IMAGE,
+      'ap-southeast-2': AP_IMAGE,
+    });
+    expect(bake.cleanup).toBeUndefined();
+    expect(bake.error).toEqual({
+      stage: 'PublishBakeSucceeded',
+      error: BAKE_NOT_ANNOUNCED,
+      cause: expect.stringContaining(`EventNotPublishedError: ${UNANNOUNCED_CAUSE}`),
+    });
+    // The cause alone (what `ami-bake status` prints) says the images exist and names them.
+    expect(bake.error?.cause).toMatch(
+      /^the images exist and were kept: us-east-1 ami-0a+1, eu-west-1 ami-0e+1, ap-southeast-2 ami-0b+1; /,
+    );
+  });
+
+  it('marks PublishBakeSucceeded failed and lists no Fail state as a stage', () => {
+    // Act
+    const bake = summarizeBake(unannouncedInThreeRegions());
+
+    // Assess
+    expect(bake.stages.at(-1)).toMatchObject({ name: 'PublishBakeSucceeded', outcome: 'failed' });
+    expect(names(bake.stages)).not.toContain('BakeSucceededUnannounced');
+  });
+
+  it('says a succeeded bake was announced, and a failed one neither way', () => {
+    expect(summarizeBake(succeededInThreeRegions()).announced).toBe(true);
+    expect(summarizeBake(failedAtCopyImages()).announced).toBeUndefined();
   });
 });
 

@@ -207,6 +207,7 @@ describe('the Bake Failed event PublishEvent sends', () => {
       bakeId: 'bake-0001',
       recipe: { name: 'example-web' },
       stage: 'CopyImages',
+      region: 'eu-west-1',
       error: 'ImageFailedError',
       cause: 'image ami-0fedcba9876543210 in eu-west-1 is failed',
       cleanup: { terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems: [] },

@@ -115,7 +115,16 @@ describe('finalizeImage', () => {
   it('adds the launch permissions to every regional image', async () => {
     // Act
     await finalizeImage(
-      input(recipe({ distribution: { launchPermissions: { accounts: ['111122223333'] } } })),
+      input(
+        recipe({
+          distribution: {
+            regions: [BUILD_REGION, 'eu-west-1'],
+            // Shared encrypted images need a customer-managed key in every region.
+            kmsKeyIds: { [BUILD_REGION]: 'alias/ami-bake', 'eu-west-1': 'alias/ami-bake' },
+            launchPermissions: { accounts: ['111122223333'] },
+          },
+        }),
+      ),
       deps,
     );
 

@@ -60,15 +60,58 @@ describe('launchBuilder', () => {
     });
   });
 
-  it('gives the builder no public IP unless the recipe asks for one', async () => {
+  it('launches in the subnet ResolveRecipe checked, with the public IP it decided', async () => {
+    // Prepare
+    const network = { subnetId: 'subnet-0c0ecced0000001', publicIp: true, via: 'internet-gateway' };
+
+    // Act
+    const input = await launch({ recipe: recipe(), context: context({ network }) });
+
+    // Assess
+    expect(input.NetworkInterfaces?.[0]).toMatchObject({
+      SubnetId: 'subnet-0c0ecced0000001',
+      AssociatePublicIpAddress: true,
+    });
+  });
+
+  it('follows the recipe when the context has no network decision (an execution started before there was one): a public IP only for true', async () => {
     // Act
     const byDefault = await launch({ recipe: recipe(), context: context() });
     ec2Mock.resetHistory();
-    const asked = await launch({ recipe: builder({ associatePublicIp: true }), context: context() });
+    const asked = await launch({
+      recipe: builder({ associatePublicIp: true, subnetId: 'subnet-0ecc1e000000001' }),
+      context: context(),
+    });
 
     // Assess
     expect(byDefault.NetworkInterfaces?.[0]?.AssociatePublicIpAddress).toBe(false);
-    expect(asked.NetworkInterfaces?.[0]?.AssociatePublicIpAddress).toBe(true);
+    expect(byDefault.NetworkInterfaces?.[0]?.SubnetId).toBeUndefined();
+    expect(asked.NetworkInterfaces?.[0]).toMatchObject({
+      SubnetId: 'subnet-0ecc1e000000001',
+      AssociatePublicIpAddress: true,
+    });
+  });
+
+  it("encrypts builder volumes with the build region's key from distribution.kmsKeyIds unless a volume names its own", async () => {
+    // Act
+    const input = await launch({
+      recipe: builder({
+        volumes: {
+          ebs: [
+            { deviceName: '/dev/sdb', sizeGiB: 10, kmsKeyId: 'alias/data' },
+            { deviceName: '/dev/sdc', sizeGiB: 10, encrypted: false },
+          ],
+        },
+      }),
+      context: context({ buildKmsKeyId: 'alias/ami-bake' }),
+    });
+
+    // Assess
+    expect(input.BlockDeviceMappings?.map((m) => [m.DeviceName, m.Ebs?.Encrypted, m.Ebs?.KmsKeyId])).toEqual([
+      ['/dev/xvda', true, 'alias/ami-bake'],
+      ['/dev/sdb', true, 'alias/data'],
+      ['/dev/sdc', false, undefined],
+    ]);
   });
 
   it("gives the builder an encrypted root volume of the base image's size when the recipe names none", async () => {

@@ -2,12 +2,18 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { incompleteMessage } from '../../../functions/cleanup/report.js';
 import { publishEvent, publishInputSchema, stageDurations } from '../../../functions/publish-event/core.js';
-import { EventNotPublishedError } from '../../../lib/errors.js';
+import { EventNotPublishedError, EventThrottledError } from '../../../lib/errors.js';
 import { BAKE_ID, BUILD_REGION, context, now } from './fixtures.js';
 
 const eventsMock = mockClient(EventBridgeClient);
-const deps = { events: new EventBridgeClient({ region: BUILD_REGION }), busName: 'ami-bake', now };
+const deps = {
+  events: new EventBridgeClient({ region: BUILD_REGION }),
+  busName: 'ami-bake',
+  now,
+  sleep: async () => {},
+};
 
 type PublishInput = Parameters<typeof publishEvent>[0];
 
@@ -91,7 +97,26 @@ describe('publishEvent: Bake Started', () => {
     expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
-  it('throws EventNotPublishedError with the error code when EventBridge rejects the entry', async () => {
+  it('throws EventNotPublishedError with the error code when EventBridge rejects the entry for good', async () => {
+    // Prepare
+    eventsMock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'MalformedDetail', ErrorMessage: 'not JSON' }],
+    });
+
+    // Act
+    const result = publishEvent(
+      { detailType: 'Bake Started', bake: { bakeId: BAKE_ID, context: context() } },
+      deps,
+    );
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(EventNotPublishedError);
+    await expect(result).rejects.toThrow(/MalformedDetail not JSON/);
+    expect(eventsMock).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+  });
+
+  it('sends a throttled entry again and throws the retryable EventThrottledError if it stays throttled', async () => {
     // Prepare
     eventsMock.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
@@ -105,8 +130,9 @@ describe('publishEvent: Bake Started', () => {
     );
 
     // Assess
-    await expect(result).rejects.toBeInstanceOf(EventNotPublishedError);
+    await expect(result).rejects.toBeInstanceOf(EventThrottledError);
     await expect(result).rejects.toThrow(/InternalFailure try again/);
+    expect(eventsMock).toHaveReceivedCommandTimes(PutEventsCommand, 3);
   });
 });
 
@@ -185,6 +211,58 @@ describe('publishEvent: Bake Failed', () => {
     });
   });
 
+  it.each([
+    [
+      'WaitForCopy (the wait)',
+      'ImageFailedError',
+      'image ami-0copyap00000001 in ap-southeast-2 is failed: snapshot copy failed',
+    ],
+    [
+      'CopyImage (the Lambda)',
+      'InvalidParameterValue',
+      JSON.stringify({
+        errorType: 'InvalidParameterValue',
+        errorMessage: 'copy to ap-southeast-2: KMS key not usable',
+      }),
+    ],
+  ])('names the region of a copy that failed in %s', async (_where, error, cause) => {
+    // Act
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: { bakeId: BAKE_ID, context: context(), failure: { CopyImages: { Error: error, Cause: cause } } },
+    });
+
+    // Assess
+    expect(detail).toMatchObject({ stage: 'CopyImages', error, region: 'ap-southeast-2' });
+    expect(detail.cause).toContain('ap-southeast-2');
+  });
+
+  it('names the build region for a stage that runs there, and no region for a copy whose cause names none', async () => {
+    // Act: a bootstrap's log tail may mention another region; the builder still ran at home.
+    const bootstrap = await published({
+      detailType: 'Bake Failed',
+      bake: {
+        bakeId: BAKE_ID,
+        context: context(),
+        failure: {
+          WaitForBuilder: {
+            Error: 'BootstrapFailedError',
+            Cause: 'bootstrap exited with code 7; log tail: curl: s3.eu-west-1.amazonaws.com timed out',
+          },
+        },
+      },
+    });
+    eventsMock.resetHistory();
+    const timeout = await published({
+      detailType: 'Bake Failed',
+      bake: { bakeId: BAKE_ID, context: context(), failure: { CopyImages: { Error: 'States.Timeout' } } },
+    });
+
+    // Assess
+    expect(bootstrap.region).toBe(BUILD_REGION);
+    expect(timeout).not.toHaveProperty('region');
+  });
+
   it('keeps a cause that is not Lambda JSON as it is', async () => {
     // Act
     const detail = await published({
@@ -241,6 +319,40 @@ describe('publishEvent: Bake Failed', () => {
     expect(detail.cleanup).toEqual({
       ...emptyCleanup,
       problems: ['cleanup failed: CleanupIncompleteError: eu-west-1: UnauthorizedOperation'],
+    });
+  });
+});
+
+describe('publishEvent: Bake Failed after an incomplete cleanup', () => {
+  it('lists what the last cleanup attempt removed, from the report its CleanupIncompleteError carries', async () => {
+    // Prepare
+    const report = {
+      terminatedInstances: [{ region: BUILD_REGION, instanceId: 'i-0builder00000001' }],
+      deregisteredImages: [{ region: BUILD_REGION, imageId: 'ami-0source000000001' }],
+      deletedSnapshots: [],
+      problems: ['eu-west-1: UnauthorizedOperation: not allowed'],
+    };
+
+    // Act
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: {
+        bakeId: BAKE_ID,
+        failure: { CreateImage: { Error: 'InternalError' } },
+        cleanupFailure: {
+          Error: 'CleanupIncompleteError',
+          Cause: JSON.stringify({
+            errorType: 'CleanupIncompleteError',
+            errorMessage: incompleteMessage(report),
+          }),
+        },
+      },
+    });
+
+    // Assess
+    expect(detail.cleanup).toEqual({
+      ...report,
+      problems: ['cleanup incomplete: eu-west-1: UnauthorizedOperation: not allowed'],
     });
   });
 });

@@ -1,9 +1,15 @@
 import {
   DescribeImagesCommand,
+  DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
   EC2Client,
   type Image,
+  type Route,
 } from '@aws-sdk/client-ec2';
+import { DescribeKeyCommand, type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -15,12 +21,46 @@ import { awsError, BAKE_ID, BUILD_REGION, now, recipe } from './fixtures.js';
 
 const ec2Mock = mockClient(EC2Client);
 const ssmMock = mockClient(SSMClient);
+const KEY_REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'] as const;
+const kmsClients = new Map<string, KMSClient>(KEY_REGIONS.map((r) => [r, new KMSClient({ region: r })]));
+const kmsMocks = new Map([...kmsClients].map(([r, c]) => [r, mockClient(c)] as const));
+const kmsMock = (region: string) => kmsMocks.get(region) ?? expect.fail(`no KMS mock for ${region}`);
 const deps = {
   ec2: new EC2Client({ region: BUILD_REGION }),
   ssm: new SSMClient({ region: BUILD_REGION }),
+  kms: (region: string) => kmsClients.get(region) ?? expect.fail(`no KMS client for ${region}`),
   region: BUILD_REGION,
   now,
 };
+const DEFAULT_SUBNET = 'subnet-0defa0170000000a';
+const SHARED = { launchPermissions: { accounts: ['111122223333'] } };
+
+/** What KMS says about a key: a customer-managed, enabled key unless told otherwise. */
+function key(region: string, keyId: string, metadata: Partial<KeyMetadata> = {}) {
+  kmsMock(region)
+    .on(DescribeKeyCommand, { KeyId: keyId })
+    .resolves({ KeyMetadata: { KeyId: 'k', KeyManager: 'CUSTOMER', KeyState: 'Enabled', ...metadata } });
+}
+
+/** The default VPC as a fresh account has it: one default subnet, main table routed to an internet gateway. */
+function defaultVpc(
+  routes: Route[] = [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-0abc', State: 'active' }],
+) {
+  ec2Mock
+    .on(DescribeSubnetsCommand)
+    .resolves({ Subnets: [{ SubnetId: DEFAULT_SUBNET, VpcId: 'vpc-0abc', AvailabilityZone: 'us-east-1a' }] });
+  ec2Mock.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: [] });
+  ec2Mock.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
+  ec2Mock
+    .on(DescribeRouteTablesCommand, {
+      Filters: [
+        { Name: 'vpc-id', Values: ['vpc-0abc'] },
+        { Name: 'association.main', Values: ['true'] },
+      ],
+    })
+    .resolves({ RouteTables: [{ Routes: routes }] });
+  ec2Mock.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+}
 
 function image(overrides: Partial<Image> = {}): Image {
   return {
@@ -58,6 +98,8 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 beforeEach(() => {
   ec2Mock.reset();
   ssmMock.reset();
+  for (const m of kmsMocks.values()) m.reset();
+  defaultVpc();
   offers('t3.small', ['x86_64', 'i386']);
   offers('t4g.small', ['arm64']);
   ec2Mock.on(DescribeImagesCommand).resolves({ Images: [image()] });
@@ -338,6 +380,9 @@ describe('resolveRecipe: the context later states use', () => {
   });
 
   it('copies to every distribution region except the build region, with its KMS key', async () => {
+    // Prepare
+    key('ap-southeast-2', 'alias/ami');
+
     // Act
     const context = await resolveRecipe(
       {
@@ -386,5 +431,197 @@ describe('resolveRecipe: the context later states use', () => {
       startedAt: '2026-11-26T04:47:42.123Z',
     });
     expect(context.recipeHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('resolveRecipe: the builder can reach the EC2 API', () => {
+  it("decides the default VPC's subnet and a public IP where the route out is an internet gateway", async () => {
+    // Act
+    const context = await resolveRecipe({ bakeId: BAKE_ID, recipe: recipe() }, deps);
+
+    // Assess
+    expect(context.network).toEqual({ subnetId: DEFAULT_SUBNET, publicIp: true, via: 'internet-gateway' });
+    expect(contextSchema.safeParse(context).success).toBe(true);
+  });
+
+  it('fails early at builder.associatePublicIp when false leaves the builder no way out', async () => {
+    // Act
+    const error = await rejection(
+      resolveRecipe(
+        {
+          bakeId: BAKE_ID,
+          recipe: recipe({ builder: { instanceType: 't3.small', associatePublicIp: false } }),
+        },
+        deps,
+      ),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(RecipeInvalidError);
+    expect((error as RecipeInvalidError).problems).toEqual([
+      {
+        path: 'builder.associatePublicIp',
+        message: expect.stringContaining(
+          `subnet ${DEFAULT_SUBNET} routes 0.0.0.0/0 to igw-0abc but associatePublicIp is false`,
+        ),
+      },
+    ]);
+  });
+
+  it('fails early at builder.subnetId in a subnet with no route out and no EC2 endpoint', async () => {
+    // Prepare
+    defaultVpc([]);
+
+    // Act
+    const error = await rejection(resolveRecipe({ bakeId: BAKE_ID, recipe: recipe() }, deps));
+
+    // Assess
+    expect((error as RecipeInvalidError).problems).toEqual([
+      { path: 'builder.subnetId', message: expect.stringContaining('has no route to 0.0.0.0/0') },
+    ]);
+  });
+
+  it('keeps what it assumed about the way out, for the log', async () => {
+    // Prepare
+    defaultVpc([{ DestinationCidrBlock: '0.0.0.0/0', TransitGatewayId: 'tgw-0abc', State: 'active' }]);
+
+    // Act
+    const context = await resolveRecipe({ bakeId: BAKE_ID, recipe: recipe() }, deps);
+
+    // Assess
+    expect(context.network).toMatchObject({ publicIp: false, via: 'transit-gateway' });
+    expect(context.network?.note).toContain('assumed');
+  });
+});
+
+describe('resolveRecipe: KMS keys', () => {
+  const everyRegion = {
+    regions: [...KEY_REGIONS],
+    kmsKeyIds: Object.fromEntries(KEY_REGIONS.map((r) => [r, 'alias/ami-bake'])) as Record<
+      (typeof KEY_REGIONS)[number],
+      string
+    >,
+  };
+
+  it("checks each named key in its own region and hands the build region's to the builder volumes", async () => {
+    // Prepare
+    for (const r of KEY_REGIONS) key(r, 'alias/ami-bake');
+
+    // Act
+    const context = await resolveRecipe(
+      { bakeId: BAKE_ID, recipe: recipe({ distribution: { ...everyRegion, ...SHARED } }) },
+      deps,
+    );
+
+    // Assess
+    expect(context.buildKmsKeyId).toBe('alias/ami-bake');
+    expect(context.copyTargets).toEqual([
+      { region: 'eu-west-1', kmsKeyId: 'alias/ami-bake' },
+      { region: 'ap-southeast-2', kmsKeyId: 'alias/ami-bake' },
+    ]);
+    for (const r of KEY_REGIONS)
+      expect(kmsMock(r)).toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: 'alias/ami-bake' });
+  });
+
+  it('fails early naming the field of a key that does not exist in its region, or is not enabled', async () => {
+    // Prepare
+    key(BUILD_REGION, 'alias/ami-bake');
+    kmsMock('eu-west-1').on(DescribeKeyCommand).rejects(awsError('NotFoundException', 'Alias not found'));
+    key('ap-southeast-2', 'alias/ami-bake', { KeyState: 'PendingDeletion' });
+
+    // Act
+    const error = await rejection(
+      resolveRecipe(
+        { bakeId: BAKE_ID, recipe: recipe({ distribution: { ...everyRegion, ...SHARED } }) },
+        deps,
+      ),
+    );
+
+    // Assess
+    expect((error as RecipeInvalidError).problems).toEqual([
+      {
+        path: 'distribution.kmsKeyIds.eu-west-1',
+        message: expect.stringContaining('alias/ami-bake does not exist in eu-west-1'),
+      },
+      {
+        path: 'distribution.kmsKeyIds.ap-southeast-2',
+        message: expect.stringContaining('PendingDeletion'),
+      },
+    ]);
+  });
+
+  it('refuses an AWS managed key for a shared image, and accepts it for an image nobody else gets', async () => {
+    // Prepare
+    for (const r of KEY_REGIONS)
+      key(r, 'alias/ami-bake', { KeyManager: r === 'eu-west-1' ? 'AWS' : 'CUSTOMER' });
+
+    // Act
+    const shared = await rejection(
+      resolveRecipe(
+        { bakeId: BAKE_ID, recipe: recipe({ distribution: { ...everyRegion, ...SHARED } }) },
+        deps,
+      ),
+    );
+    const unshared = await resolveRecipe(
+      { bakeId: BAKE_ID, recipe: recipe({ distribution: everyRegion }) },
+      deps,
+    );
+
+    // Assess
+    expect((shared as RecipeInvalidError).problems).toEqual([
+      { path: 'distribution.kmsKeyIds.eu-west-1', message: expect.stringContaining('AWS managed key') },
+    ]);
+    expect(unshared.buildKmsKeyId).toBe('alias/ami-bake');
+  });
+
+  it('checks a builder volume key in the build region, at the volume', async () => {
+    // Prepare
+    kmsMock(BUILD_REGION).on(DescribeKeyCommand).rejects(awsError('NotFoundException'));
+
+    // Act
+    const error = await rejection(
+      resolveRecipe(
+        {
+          bakeId: BAKE_ID,
+          recipe: recipe({
+            builder: { instanceType: 't3.small', volumes: { root: { kmsKeyId: 'alias/nope' } } },
+          }),
+        },
+        deps,
+      ),
+    );
+
+    // Assess
+    expect((error as RecipeInvalidError).problems.map((p) => p.path)).toEqual([
+      'builder.volumes.root.kmsKeyId',
+    ]);
+  });
+
+  it('asks for a key in the build region when a shared image is copied elsewhere but not listed there', async () => {
+    // Prepare
+    key('eu-west-1', 'alias/ami-bake');
+
+    // Act
+    const error = await rejection(
+      resolveRecipe(
+        {
+          bakeId: BAKE_ID,
+          recipe: recipe({
+            distribution: { regions: ['eu-west-1'], kmsKeyIds: { 'eu-west-1': 'alias/ami-bake' }, ...SHARED },
+          }),
+        },
+        deps,
+      ),
+    );
+
+    // Assess
+    expect((error as RecipeInvalidError).problems).toEqual([
+      {
+        path: `distribution.kmsKeyIds.${BUILD_REGION}`,
+        message: expect.stringContaining(
+          `${BUILD_REGION} is the build region: list it in distribution.regions`,
+        ),
+      },
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import { CatalogError, loadCatalog } from '../../../scripts/catalog.js';
 import {
   recipeResources,
   scheduleLogicalId,
+  snsTopicLogicalId,
   triggerPermissionLogicalId,
   triggerRuleLogicalId,
 } from '../../../scripts/recipe-resources.js';
@@ -104,7 +105,7 @@ describe('loadCatalog', () => {
 });
 
 describe('recipeResources', () => {
-  it('makes one schedule, one rule and one permission per trigger, and one scheduler role', async () => {
+  it('makes one schedule, one rule and one permission per pattern trigger, a subscription per SNS topic, and one scheduler role', async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'ami-bake-catalog-'));
     cpSync(fixture('valid/scheduled.yml'), join(dir, 'scheduled.yml'));
@@ -118,8 +119,8 @@ describe('recipeResources', () => {
       [
         'BakeSchedulerRole',
         'RecipeWebNightlySchedule',
-        'RecipeWebNightlyTriggerBaseImageReleasedRule',
-        'RecipeWebNightlyTriggerBaseImageReleasedPermission',
+        'SnsTopicUsEast1137112412989AmazonLinux2023AmiUpdatesSubscription',
+        'SnsTopicUsEast1137112412989AmazonLinux2023AmiUpdatesPermission',
         'RecipeWebNightlyTriggerSecurityBulletinRule',
         'RecipeWebNightlyTriggerSecurityBulletinPermission',
       ].sort(),
@@ -127,9 +128,52 @@ describe('recipeResources', () => {
     expect(Resources.RecipeWebNightlyTriggerSecurityBulletinRule?.Properties).toMatchObject({
       EventBusName: 'security-events',
     });
-    expect(Resources.RecipeWebNightlyTriggerBaseImageReleasedRule?.Properties).not.toHaveProperty(
-      'EventBusName',
-    );
+  });
+
+  it('puts a pattern trigger without a bus on the default bus', async () => {
+    // Prepare
+    const trigger = 'triggers:\n  - name: go\n    pattern:\n      source: [com.example.builds]\n';
+    const dir = catalogDir({ 'a.yml': recipeYaml('web', trigger) });
+
+    // Act
+    const { Resources } = recipeResources(await loadCatalog(dir));
+
+    // Assess
+    expect(Resources.RecipeWebTriggerGoRule?.Properties).not.toHaveProperty('EventBusName');
+  });
+
+  it("subscribes startBake once per SNS topic, in the topic's region, and lets only that topic invoke it", async () => {
+    // Prepare
+    const topic = 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates';
+    const trigger = (name: string) => `triggers:\n  - name: ${name}\n    sns: ${topic}\n`;
+    const dir = catalogDir({
+      'a.yml': recipeYaml('web', trigger('al2023')),
+      'b.yml': recipeYaml('api', trigger('new-base')),
+    });
+    const startBake = { 'Fn::GetAtt': ['StartBakeLambdaFunction', 'Arn'] };
+
+    // Act
+    const { Resources } = recipeResources(await loadCatalog(dir));
+
+    // Assess
+    const subscription = snsTopicLogicalId(topic, 'Subscription');
+    const permission = snsTopicLogicalId(topic, 'Permission');
+    expect(Object.keys(Resources).sort()).toEqual([permission, subscription]);
+    expect(Resources[subscription]).toEqual({
+      Type: 'AWS::SNS::Subscription',
+      // Messages that arrive before startBake may be invoked would be lost.
+      DependsOn: [permission],
+      Properties: { TopicArn: topic, Protocol: 'lambda', Endpoint: startBake, Region: 'us-east-1' },
+    });
+    expect(Resources[permission]).toEqual({
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: startBake,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'sns.amazonaws.com',
+        SourceArn: topic,
+      },
+    });
   });
 
   it('deploys nothing for a disabled schedule, and no scheduler role without schedules', async () => {
@@ -149,6 +193,9 @@ describe('recipeResources', () => {
     expect(scheduleLogicalId('example-web')).toBe('RecipeExampleWebSchedule');
     expect(triggerRuleLogicalId('example-web', 'base-image-2')).toBe('RecipeExampleWebTriggerBaseImage2Rule');
     expect(triggerPermissionLogicalId('a', 'b')).toBe('RecipeATriggerBPermission');
+    expect(snsTopicLogicalId('arn:aws:sns:eu-west-1:123456789012:my_topic-2', 'Subscription')).toBe(
+      'SnsTopicEuWest1123456789012MyTopic2Subscription',
+    );
   });
 
   it('refuses two recipes whose names give the same logical id, naming both', async () => {

@@ -17,9 +17,11 @@ const ssmTrigger = {
   pattern: {
     source: ['aws.ssm'],
     'detail-type': ['Parameter Store Change'],
-    detail: { name: ['/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64'] },
+    // The account's own parameter: Parameter Store Change events reach only the owner's account.
+    detail: { name: ['/platform/base-ami/web'] },
   },
 };
+const AL2023_TOPIC = 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates';
 
 /** The problems of a recipe with these extra fields, as the CLI and the catalog report them. */
 function problemsWith(fields: Record<string, unknown>): Problem[] {
@@ -126,12 +128,12 @@ describe('schedule', () => {
 });
 
 describe('triggers', () => {
-  it('default to the default bus and no force', () => {
+  it('default to no force, and name no bus (the rule listens on the default bus)', () => {
     // Act
     const recipe = recipeSchema.parse({ ...minimal(), triggers: [ssmTrigger] });
 
     // Assess
-    expect(recipe.triggers).toEqual([{ ...ssmTrigger, bus: 'default', force: false }]);
+    expect(recipe.triggers).toEqual([{ ...ssmTrigger, force: false }]);
   });
 
   it.each([
@@ -240,7 +242,12 @@ describe('triggers', () => {
       path: 'triggers.0',
       message: 'unknown field rule',
     },
-    { what: 'no pattern', trigger: { name: 'go' }, path: 'triggers.0.pattern', message: 'expected record' },
+    {
+      what: 'neither a pattern nor sns',
+      trigger: { name: 'go' },
+      path: 'triggers.0',
+      message: 'give exactly one of pattern (an EventBridge event pattern) or sns (a topic ARN)',
+    },
   ])('refuse $what at $path', ({ trigger, path, message }) => {
     // Act
     const problems = problemsWith({ triggers: [trigger] });
@@ -271,6 +278,71 @@ describe('triggers', () => {
   });
 });
 
+describe('SNS triggers', () => {
+  it('take a topic ARN instead of a pattern, with no force by default', () => {
+    // Act
+    const recipe = recipeSchema.parse({
+      ...minimal(),
+      triggers: [{ name: 'al2023-released', sns: AL2023_TOPIC }],
+    });
+
+    // Assess
+    expect(recipe.triggers).toEqual([{ name: 'al2023-released', sns: AL2023_TOPIC, force: false }]);
+  });
+
+  it.each([
+    { what: 'both sns and a pattern', trigger: { ...ssmTrigger, sns: AL2023_TOPIC }, path: 'triggers.0' },
+    {
+      what: 'a bus with sns',
+      trigger: { name: 'x', sns: AL2023_TOPIC, bus: 'other' },
+      path: 'triggers.0.bus',
+    },
+    {
+      what: 'an ARN of something else',
+      trigger: { name: 'x', sns: 'arn:aws:sqs:us-east-1:123456789012:q' },
+      path: 'triggers.0.sns',
+    },
+    { what: 'a FIFO topic', trigger: { name: 'x', sns: `${AL2023_TOPIC}.fifo` }, path: 'triggers.0.sns' },
+  ])('refuse $what, at $path', ({ trigger, path }) => {
+    // Act
+    const problems = problemsWith({ triggers: [trigger] });
+
+    // Assess
+    expect(problems.map((p) => p.path)).toEqual([path]);
+  });
+
+  it.each([
+    {
+      what: 'a listed public parameter',
+      name: ['/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64'],
+    },
+    { what: 'a prefix of public parameters', name: [{ prefix: '/aws/service/ami-amazon-linux-latest/' }] },
+  ])(
+    "refuse Parameter Store Change events on AWS's public parameters ($what), which never reach an account, pointing to SNS",
+    ({ name }) => {
+      // Act
+      const problems = problemsWith({
+        triggers: [
+          {
+            name: 'base-image-released',
+            pattern: { source: ['aws.ssm'], 'detail-type': ['Parameter Store Change'], detail: { name } },
+          },
+        ],
+      });
+
+      // Assess
+      expect(problems).toEqual([
+        {
+          path: 'triggers.0.pattern.detail.name',
+          message: expect.stringMatching(
+            /never delivered to your account.*sns: arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates/,
+          ),
+        },
+      ]);
+    },
+  );
+});
+
 describe('recipe files with a schedule and triggers', () => {
   it('load with their defaults applied', async () => {
     // Act
@@ -282,8 +354,8 @@ describe('recipe files with a schedule and triggers', () => {
       timezone: 'America/New_York',
       enabled: true,
     });
-    expect(result.ok && result.recipe.triggers?.map((t) => [t.name, t.bus, t.force])).toEqual([
-      ['base-image-released', 'default', false],
+    expect(result.ok && result.recipe.triggers?.map((t) => [t.name, t.bus ?? t.sns, t.force])).toEqual([
+      ['base-image-released', 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates', false],
       ['security-bulletin', 'security-events', true],
     ]);
   });

@@ -395,7 +395,7 @@ describe('a valid recipe', () => {
     // Assess
     expect(recipe.builder).toEqual({
       instanceType: 't3.micro',
-      associatePublicIp: false,
+      associatePublicIp: 'auto',
       volumes: { ebs: [], instanceStore: [] },
       tags: {},
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toStartRequest } from '../../../functions/start-bake/core.js';
+import { startBakeInputSchema, toStartRequest, toStartRequests } from '../../../functions/start-bake/core.js';
 import type { BakeSkippedDetail } from '../../../lib/events.js';
 import type { CatalogEntry } from '../../../lib/recipe/catalog.js';
 import { parseRecipe } from '../../../lib/recipe/load.js';
@@ -317,5 +317,82 @@ describe('toStartRequest', () => {
 
     // Assess
     expect(request.reason).toBe('trigger base-image-released (aws.ssm Parameter Store Change e-1)');
+  });
+});
+
+describe('toStartRequests: an SNS message', () => {
+  const AL2023 = 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates';
+  /** What Lambda receives from an SNS subscription (one record per invocation). */
+  const snsEvent = (topicArn: string) =>
+    startBakeInputSchema.parse({
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          EventVersion: '1.0',
+          EventSubscriptionArn: `${topicArn}:0b1c2d3e`,
+          Sns: {
+            Type: 'Notification',
+            MessageId: 'm-1',
+            TopicArn: topicArn,
+            Subject: null,
+            Message: '{"v":"1","type":"new-ami"}',
+            Timestamp: '2026-11-26T04:00:00.000Z',
+          },
+        },
+      ],
+    });
+
+  async function catalog(): Promise<CatalogEntry[]> {
+    const entry = async (name: string, triggers: unknown[]) => ({
+      file: `recipes/${name}.yml`,
+      recipe: { ...(await recipe({ triggers })), name },
+    });
+    return [
+      await entry('web', [{ name: 'al2023-released', sns: AL2023 }]),
+      await entry('api', [{ name: 'new-base', sns: AL2023, force: true }]),
+      await entry('other', [
+        { name: 'al2-released', sns: 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2-ami-updates' },
+      ]),
+    ];
+  }
+
+  it("starts a trigger request for every recipe with an sns trigger on the message's topic", async () => {
+    // Act
+    const requests = toStartRequests(snsEvent(AL2023), await catalog());
+
+    // Assess
+    expect(requests).toEqual([
+      {
+        recipe: 'web',
+        source: 'trigger',
+        trigger: 'al2023-released',
+        reason: `trigger al2023-released (sns ${AL2023} m-1)`,
+      },
+      {
+        recipe: 'api',
+        source: 'trigger',
+        trigger: 'new-base',
+        reason: `trigger new-base (sns ${AL2023} m-1)`,
+      },
+    ]);
+  });
+
+  it('starts nothing for a topic no recipe listens to', async () => {
+    // Act
+    const requests = toStartRequests(
+      snsEvent('arn:aws:sns:eu-west-1:123456789012:unrelated'),
+      await catalog(),
+    );
+
+    // Assess
+    expect(requests).toEqual([]);
+  });
+
+  it('passes any other event on as one request', async () => {
+    // Act
+    const requests = toStartRequests(startBakeInputSchema.parse({ recipe: 'web', source: 'schedule' }), []);
+
+    // Assess
+    expect(requests).toEqual([{ recipe: 'web', source: 'schedule', reason: 'schedule' }]);
   });
 });

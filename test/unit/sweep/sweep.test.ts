@@ -21,16 +21,19 @@ function worlds(age = 1): Record<string, World> {
   };
 }
 
+/** A bake's execution: its status, or its status and the Error it ended with. */
+type Execution = string | { status: string; error: string } | undefined;
+
 function sweep(
   w: Record<string, World>,
-  statuses: Record<string, string | undefined>,
+  statuses: Record<string, Execution>,
   options: Partial<Pick<SweepOptions, 'dryRun' | 'graceHours' | 'unknownBakes'>> = {},
 ) {
   const fake = fakeEc2(w);
   const describeExecution: SweepDeps['describeExecution'] = async (bakeId) => {
-    const status = statuses[bakeId];
-    if (status === 'THROTTLED') throw awsError('ThrottlingException', 'Rate exceeded');
-    return status === undefined ? undefined : { status };
+    const execution = statuses[bakeId];
+    if (execution === 'THROTTLED') throw awsError('ThrottlingException', 'Rate exceeded');
+    return typeof execution === 'string' ? { status: execution } : execution;
   };
   const run = sweepLeftovers(
     {
@@ -142,6 +145,48 @@ describe('sweepLeftovers', () => {
     expect(report.kept).toEqual([
       { bakeId: OURS, reason: 'succeeded: its images and snapshots are the product' },
     ]);
+  });
+
+  describe('a bake whose images were delivered but whose Bake Succeeded was not published', () => {
+    // The execution is FAILED (so alarms see it), but its images are finished, shared and kept.
+    const unannounced = { status: 'FAILED', error: 'BakeSucceededNotAnnounced' };
+    const keep = 'images delivered, Bake Succeeded not published: its images and snapshots are the product';
+
+    it('keeps its images and snapshots in every region and terminates a builder still alive', async () => {
+      const w = worlds();
+
+      const report = await sweep(w, { [OURS]: unannounced, [OTHER]: 'RUNNING' }).run;
+
+      expect(left(w['eu-west-1'] as World)).toEqual({ ...untouched(2), liveInstances: [] });
+      expect(left(w['us-east-1'] as World)).toEqual({
+        liveInstances: ['i-3'],
+        images: ['ami-1', 'ami-3'],
+        snapshots: ['snap-1', 'snap-3'],
+      });
+      expect(report.removed).toEqual([
+        expect.objectContaining({ bakeId: OURS, deregisteredImages: [], deletedSnapshots: [] }),
+      ]);
+      expect(report.kept).toContainEqual({ bakeId: OURS, reason: keep });
+    });
+
+    it('changes nothing once its builder is terminated, as the bake itself leaves it', async () => {
+      const w = { 'us-east-1': bakeIn(emptyWorld(), OURS, 1, 1, 'terminated') };
+
+      const { run, fake } = sweep(w, { [OURS]: unannounced });
+      const report = await run;
+
+      expect(fake.mutations()).toEqual([]);
+      expect(report.kept).toEqual([{ bakeId: OURS, reason: keep }]);
+    });
+
+    it('still removes everything of a bake that failed with another error', async () => {
+      const w = { 'us-east-1': bakeIn(emptyWorld(), OURS, 1, 1, 'terminated') };
+
+      const report = await sweep(w, { [OURS]: { status: 'FAILED', error: 'BakeFailed' } }).run;
+
+      expect(left(w['us-east-1'] as World)).toEqual(gone);
+      expect(report.removed.map((r) => [r.bakeId, r.reason])).toEqual([[OURS, 'execution FAILED']]);
+    });
   });
 
   it('keeps the leftovers of a bake without an execution while they are younger than the grace period', async () => {

@@ -1,0 +1,17 @@
+import { ec2, events, sfn } from '../../lib/aws/clients.js';
+import { config } from '../../lib/config.js';
+import { makeHandler } from '../../lib/handler.js';
+import { cleanupEnded, executionEndedSchema } from './core.js';
+
+/** Runs on the bake state machine's own ABORTED, TIMED_OUT and FAILED status changes (serverless.yml). */
+export const handler = makeHandler(executionEndedSchema, ({ detail }) => {
+  const c = config();
+  return cleanupEnded(detail, {
+    buildRegion: c.AWS_REGION,
+    cleanup: { ec2 },
+    sfn: sfn(c.AWS_REGION),
+    events: events(c.AWS_REGION),
+    busName: c.EVENT_BUS_NAME,
+    now: () => new Date(),
+  });
+});

@@ -1,0 +1,105 @@
+import type { Accounts } from './account.js';
+import { type Filter, filtersOf, type Reply, withFilters, xmlReply } from './ec2-query.js';
+import { type Ec2Model, INSTANCE_STATE_CODES } from './model.js';
+import { child, children, parseXml, select, serializeXml, setText, text, type XmlElement } from './xml.js';
+
+export interface DescribeContext {
+  region: string;
+  params: URLSearchParams;
+  forward(params: URLSearchParams): Promise<Reply>;
+  model: Ec2Model;
+  accounts: Accounts;
+}
+
+/**
+ * Describe* answered from the layer's model: moto's states are already final, so the modelled
+ * state replaces them, ids inside the consistency window are left out, and state filters (which
+ * moto would apply to its final states) are applied here to the rewritten answer instead.
+ */
+export async function describe(action: string, ctx: DescribeContext): Promise<Reply | undefined> {
+  const spec = specs[action];
+  if (!spec) return undefined;
+  const all = filtersOf(ctx.params);
+  const local = all.filter((f) => spec.stateFilters.includes(f.name));
+  const reply = await ctx.forward(local.length > 0 ? withFilters(ctx.params, diff(all, local)) : ctx.params);
+  if (reply.status !== 200) return reply;
+  const doc = parseXml(reply.body.toString());
+  spec.rewrite(doc.root, ctx, local);
+  return xmlReply(200, serializeXml(doc));
+}
+
+interface Spec {
+  stateFilters: string[];
+  rewrite(root: XmlElement, ctx: DescribeContext, filters: Filter[]): void;
+}
+
+const specs: Record<string, Spec> = {
+  DescribeInstances: {
+    stateFilters: ['instance-state-name', 'instance-state-code'],
+    rewrite(root, { region, model }, filters) {
+      for (const set of children(root, 'reservationSet')) {
+        for (const reservation of children(set, 'item')) {
+          keepItems(child(reservation, 'instancesSet'), (item) => {
+            const id = text(child(item, 'instanceId')) ?? '';
+            if (model.invisible(region, id)) return false;
+            const stateElement = child(item, 'instanceState');
+            const state = model.instanceState(region, id);
+            if (state && stateElement) {
+              setText(stateElement, 'code', String(INSTANCE_STATE_CODES[state]));
+              setText(stateElement, 'name', state);
+            }
+            return matches(filters, {
+              'instance-state-name': text(child(stateElement, 'name')),
+              'instance-state-code': text(child(stateElement, 'code')),
+            });
+          });
+        }
+        keepItems(set, (reservation) => select(reservation, 'instancesSet/item').length > 0);
+      }
+    },
+  },
+  DescribeImages: {
+    stateFilters: ['state'],
+    rewrite(root, { region, model, accounts }, filters) {
+      keepItems(child(root, 'imagesSet'), (item) => {
+        const id = text(child(item, 'imageId')) ?? '';
+        if (model.invisible(region, id)) return false;
+        const state = model.imageState(region, id);
+        if (state) setText(item, 'imageState', state);
+        for (const ebs of select(item, 'blockDeviceMapping/item/ebs')) {
+          accounts.rewrite(region, text(child(ebs, 'snapshotId')) ?? '', ebs);
+        }
+        return matches(filters, { state: text(child(item, 'imageState')) });
+      });
+    },
+  },
+  DescribeSnapshots: {
+    stateFilters: ['status'],
+    rewrite(root, { region, model, accounts }, filters) {
+      keepItems(child(root, 'snapshotSet'), (item) => {
+        const id = text(child(item, 'snapshotId')) ?? '';
+        const state = model.snapshotState(region, id);
+        if (state) {
+          setText(item, 'status', state);
+          if (state === 'pending') setText(item, 'progress', '0%');
+        }
+        accounts.rewrite(region, id, item);
+        return matches(filters, { status: text(child(item, 'status')) });
+      });
+    },
+  },
+};
+
+function keepItems(set: XmlElement | undefined, keep: (item: XmlElement) => boolean): void {
+  if (!set) return;
+  set.children = set.children.filter((c) => typeof c === 'string' || c.name !== 'item' || keep(c));
+}
+
+/** EC2 filter semantics: every filter must match, any of its values. */
+function matches(filters: Filter[], values: Record<string, string | undefined>): boolean {
+  return filters.every((f) => f.values.includes(values[f.name] ?? ''));
+}
+
+function diff(all: Filter[], remove: Filter[]): Filter[] {
+  return all.filter((f) => !remove.includes(f));
+}

@@ -1,0 +1,169 @@
+import type { Accounts } from './account.js';
+import { create } from './create.js';
+import { describe } from './describe.js';
+import { ec2Error, listParam, type Reply, xmlReply } from './ec2-query.js';
+import { type Ec2Model, INSTANCE_STATE_CODES, type InstanceState } from './model.js';
+import type { Profile } from './profiles.js';
+import type { Upstream } from './server.js';
+import { child, escapeXml, parseXml, select, serializeXml, setText, text } from './xml.js';
+
+/** What the layer remembers across EC2 calls besides the model. */
+export interface Ec2State {
+  tokens: Map<string, { fingerprint: string; reply: Promise<Reply> }>;
+  namesInFlight: Set<string>;
+  consoles: Map<string, string>;
+  /** Every resource created upstream (idempotent repeats create nothing and are not listed). */
+  created: CreatedRecord[];
+}
+
+export interface CreatedRecord {
+  kind: 'instance' | 'image';
+  region: string;
+  id: string;
+  action: string;
+  /** The `ami-bake:bake-id` tag given at creation, if any. */
+  bakeId?: string;
+  at: number;
+}
+
+export function newEc2State(): Ec2State {
+  return { tokens: new Map(), namesInFlight: new Set(), consoles: new Map(), created: [] };
+}
+
+export interface Ec2Context {
+  region: string;
+  action: string;
+  params: URLSearchParams;
+  /** Sends these params to moto with the caller's own headers. */
+  forward(params: URLSearchParams): Promise<Reply>;
+  upstream: Upstream;
+  model: Ec2Model;
+  accounts: Accounts;
+  profile(): Profile;
+  state: Ec2State;
+}
+
+/** One EC2 call, with the behaviour moto lacks. */
+export async function handleEc2(ctx: Ec2Context): Promise<Reply> {
+  const hidden = notYetVisible(ctx);
+  if (hidden) return hidden;
+  const answered = (await create(ctx)) ?? (await describe(ctx.action, ctx));
+  if (answered) return answered;
+  const { durations } = ctx.profile();
+  switch (ctx.action) {
+    case 'StopInstances':
+      return changeInstances(ctx, ['pending'], 'stopping', 'stopped', durations.instanceStop);
+    case 'StartInstances':
+      return changeInstances(
+        ctx,
+        ['pending', 'stopping', 'shutting-down'],
+        'pending',
+        'running',
+        durations.instanceLaunch,
+      );
+    case 'TerminateInstances':
+      return (
+        alreadyTerminated(ctx) ??
+        changeInstances(ctx, [], 'shutting-down', 'terminated', durations.instanceTerminate)
+      );
+    case 'ModifyImageAttribute':
+      return (await ctx.accounts.shareError(ctx.region, ctx.params)) ?? ctx.forward(ctx.params);
+    case 'GetConsoleOutput':
+      return consoleOutput(ctx);
+    default:
+      return ctx.forward(ctx.params);
+  }
+}
+
+/** Eventual consistency: a new id named in a call answers NotFound until its window has passed. */
+function notYetVisible(ctx: Ec2Context): Reply | undefined {
+  for (const [name, id] of ctx.params) {
+    const region = name === 'SourceImageId' ? (ctx.params.get('SourceRegion') ?? ctx.region) : ctx.region;
+    if (!/^(InstanceId|ImageId|ResourceId)(\.\d+)?$|^SourceImageId$/.test(name)) continue;
+    if (!ctx.model.invisible(region, id)) continue;
+    return id.startsWith('i-')
+      ? ec2Error(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`)
+      : ec2Error(400, 'InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+  }
+  return undefined;
+}
+
+/**
+ * Stop/Start/Terminate: refused in the states EC2 refuses, then the intermediate state at once
+ * and the final one after the profile's duration (moto's instance is already final).
+ */
+async function changeInstances(
+  ctx: Ec2Context,
+  refusedIn: InstanceState[],
+  via: InstanceState,
+  to: InstanceState,
+  awsSeconds: number,
+): Promise<Reply> {
+  const ids = listParam(ctx.params, 'InstanceId');
+  for (const id of ids) {
+    const state = ctx.model.instanceState(ctx.region, id);
+    if (state && refusedIn.includes(state)) {
+      return ec2Error(
+        400,
+        'IncorrectInstanceState',
+        `The instance '${id}' is not in a state from which it can be ${ctx.action === 'StartInstances' ? 'started' : 'stopped'}.`,
+      );
+    }
+  }
+  const before = new Map(ids.map((id) => [id, ctx.model.instanceState(ctx.region, id)]));
+  const reply = await ctx.forward(ctx.params);
+  if (reply.status !== 200) return reply;
+  const doc = parseXml(reply.body.toString());
+  for (const item of select(doc.root, 'instancesSet/item')) {
+    const id = text(child(item, 'instanceId')) ?? '';
+    const previous = (before.get(id) ?? text(select(item, 'previousState/name')[0])) as
+      | InstanceState
+      | undefined;
+    // Already there or on the way: EC2 changes nothing and sends no second event.
+    if (previous !== to && previous !== via && previous !== 'terminated') {
+      ctx.model.changed(ctx.region, id, via, to, awsSeconds);
+    }
+    const now = ctx.model.instanceState(ctx.region, id);
+    setState(child(item, 'currentState'), now);
+    setState(child(item, 'previousState'), previous);
+  }
+  return xmlReply(200, serializeXml(doc));
+}
+
+/**
+ * TerminateInstances is idempotent in EC2: terminating a terminated instance again (a retry after
+ * a lost response) answers its state. moto instead fails on the instance's deleted network
+ * interface, so the layer answers for instances its model already saw end.
+ */
+function alreadyTerminated(ctx: Ec2Context): Reply | undefined {
+  const ids = listParam(ctx.params, 'InstanceId');
+  const states = ids.map((id) => ctx.model.instanceState(ctx.region, id));
+  if (ids.length === 0 || !states.every((s) => s === 'terminated' || s === 'shutting-down')) return undefined;
+  const items = ids.map((id, i) => {
+    const state = states[i] as InstanceState;
+    const code = INSTANCE_STATE_CODES[state];
+    const st = `<code>${code}</code><name>${state}</name>`;
+    return `<item><instanceId>${escapeXml(id)}</instanceId><currentState>${st}</currentState><previousState>${st}</previousState></item>`;
+  });
+  return xmlReply(
+    200,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<TerminateInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>ami-bake-layer</requestId><instancesSet>${items.join('')}</instancesSet></TerminateInstancesResponse>`,
+  );
+}
+
+function setState(element: ReturnType<typeof child>, state: InstanceState | undefined): void {
+  if (!element || !state || !(state in INSTANCE_STATE_CODES)) return;
+  setText(element, 'code', String(INSTANCE_STATE_CODES[state]));
+  setText(element, 'name', state);
+}
+
+/** The played builder's serial console, base64 as EC2 returns it, instead of moto's canned log. */
+async function consoleOutput(ctx: Ec2Context): Promise<Reply> {
+  const reply = await ctx.forward(ctx.params);
+  const written = ctx.state.consoles.get(`${ctx.region}/${ctx.params.get('InstanceId')}`);
+  if (reply.status !== 200 || written === undefined) return reply;
+  const doc = parseXml(reply.body.toString());
+  setText(doc.root, 'output', Buffer.from(written, 'utf8').toString('base64'));
+  setText(doc.root, 'timestamp', new Date().toISOString());
+  return xmlReply(200, serializeXml(doc));
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { parse } from 'yaml';
+
+// aws-local-stepfunctions calls Promise.withResolvers (Node >= 22); Node 20 still runs the CLI.
+if (!('withResolvers' in Promise)) {
+  Object.assign(Promise, {
+    withResolvers<T>() {
+      let resolve!: (v: T) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+/** The deployed workflow, read for the local runner: the same ASL file serverless.yml packages. */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const definitionPath = join(root, 'statemachine', 'bake.asl.yml');
+
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export function lambdaContext(functionName: string, region: string): Context {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface Definition {
+  asl: Record<string, unknown>;
+  /** Task state name → function key. */
+  tasks: Record<string, string>;
+  /** `.waitForTaskToken` states. */
+  waits: Set<string>;
+  functions: Set<string>;
+}
+
+/**
+ * Reads the same ASL file serverless.yml deploys. `Fn::GetAtt` references become ARNs, and the
+ * state → function mapping is read from them (no second table to keep in step). Budgets
+ * (TimeoutSecondsPath) are enforced by callbackWait, since the interpreter evaluates the path
+ * against the effective input rather than the state input.
+ */
+export function loadDefinition(region: string, clock = 1): Definition {
+  // A JSON round trip un-shares YAML aliases (`Retry: *transient`), so each state is scaled once.
+  const asl = JSON.parse(JSON.stringify(parse(readFileSync(definitionPath, 'utf8')))) as Record<
+    string,
+    unknown
+  >;
+  const tasks: Record<string, string> = {};
+  const waits = new Set<string>();
+  const walkStates = (states: Record<string, Record<string, unknown>>) => {
+    for (const [name, state] of Object.entries(states)) {
+      // Retry intervals are AWS time: on a fast clock they pass as fast as the layer's durations.
+      for (const retrier of (state.Retry ?? []) as Record<string, number>[]) {
+        if (clock === 1) break;
+        if (retrier.IntervalSeconds !== undefined) retrier.IntervalSeconds /= clock;
+        if (retrier.MaxDelaySeconds !== undefined) retrier.MaxDelaySeconds /= clock;
+      }
+      if (state.Type === 'Task') {
+        const ref = (state.Resource as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
+        const params = state.Parameters as { FunctionName?: { 'Fn::GetAtt'?: string[] } } | undefined;
+        const fn = ref?.[0] ?? params?.FunctionName?.['Fn::GetAtt']?.[0];
+        if (fn) tasks[name] = fn;
+        if (String(state.Resource).endsWith('.waitForTaskToken')) {
+          waits.add(name);
+          delete state.TimeoutSecondsPath;
+          state.TimeoutSeconds = 1_000_000;
+        }
+      }
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { States?: Record<string, Record<string, unknown>> }
+        | undefined;
+      if (processor?.States) walkStates(processor.States);
+    }
+  };
+  walkStates(asl.States as Record<string, Record<string, unknown>>);
+  const replaced = replaceGetAtt(asl, region) as Record<string, unknown>;
+  return {
+    asl: replaced,
+    tasks,
+    waits,
+    functions: new Set([...Object.values(tasks), 'resumeWait', 'reconcileWaits']),
+  };
+}
+
+function replaceGetAtt(value: unknown, region: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => replaceGetAtt(v, region));
+  if (value && typeof value === 'object') {
+    const getAtt = (value as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
+    if (getAtt) return `arn:aws:lambda:${region}:123456789012:function:ami-bake-local-${getAtt[0]}`;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceGetAtt(v, region)]));
+  }
+  return value;
+}
+
+/** functionKey (camelCase) → functions/<kebab-case>/handler.ts, the layout serverless.yml uses. */
+export function handlerPath(functionKey: string): string {
+  const folder = functionKey.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return join(root, 'functions', folder, 'handler.ts');
+}
+
+export async function loadHandlers(functions: Set<string>): Promise<Map<string, Handler>> {
+  const entries = await Promise.all(
+    [...functions].map(async (fn) => {
+      const mod = (await import(handlerPath(fn))) as { handler: Handler };
+      return [fn, mod.handler] as const;
+    }),
+  );
+  return new Map(entries);
+}

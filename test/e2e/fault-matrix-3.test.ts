@@ -1,0 +1,3 @@
+import { matrixPart } from './fault-matrix/harness.js';
+
+matrixPart(3, 3);
