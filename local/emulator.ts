@@ -1,7 +1,17 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -79,17 +89,33 @@ export interface RunningEmulator {
 /** Starts moto on a free loopback port and resolves once it answers. */
 export async function startEmulator(): Promise<RunningEmulator> {
   const port = await freePort();
+  // moto logs every request on stderr. Into a file, not a pipe: a pipe is drained by this
+  // process's event loop, and a parent blocked in spawnSync (a test running the CLI) would let it
+  // fill up and stall moto mid-request.
+  const logDir = mkdtempSync(join(tmpdir(), 'ami-bake-emulator-'));
+  const log = join(logDir, 'moto.log');
+  const logFd = openSync(log, 'w');
   const child = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', logFd],
     env: { ...process.env, MOTO_ENABLE_AMI_VALIDATION: 'true' },
   });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
+  closeSync(logFd);
+  const stderr = () => {
+    try {
+      return readFileSync(log, 'utf8').slice(-4000);
+    } catch {
+      return '';
+    }
+  };
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitUntilUp(endpoint, child, () => stderr);
-  return { endpoint, stop: () => stopChild(child) };
+  await waitUntilUp(endpoint, child, stderr);
+  return {
+    endpoint,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(logDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: () => string) {
