@@ -11,10 +11,18 @@ const envSchema = z.object({
   WAIT_TABLE_NAME: z.string().min(1).default('ami-bake-waits'),
   BUILDER_INSTANCE_PROFILE: z.string().min(1).default('ami-bake-builder'),
   BUILDER_SECURITY_GROUP_ID: z.string().optional(),
+  /** The `ami-bake:stack` tag value on everything a bake creates (lib/tags.ts): serverless.yml sets it. */
+  STACK_NAME: z.string().min(1).default('ami-bake-local'),
   /** The bake state machine (startBake, api); built in serverless.yml. */
   STATE_MACHINE_ARN: z.string().optional(),
   /** Where the packaged recipes are, relative to the function's working directory. */
   RECIPES_DIR: z.string().min(1).default('recipes'),
+  /** The start path refuses a bake beyond these many running bakes of one recipe / of the stack. */
+  MAX_RUNNING_BAKES_PER_RECIPE: z.coerce.number().int().min(1).default(5),
+  MAX_RUNNING_BAKES: z.coerce.number().int().min(1).default(20),
+  /** Who may start bakes with Bake Requested (comma-separated; serverless.yml sets both). */
+  BAKE_REQUEST_SOURCES: z.string().default(''),
+  BAKE_REQUEST_ACCOUNTS: z.string().default(''),
   /** Set by the local runner and tests; unset in AWS. */
   AWS_ENDPOINT_URL: z.string().url().optional(),
   /** The sweeper: regions to sweep besides the build region and the catalog's (comma-separated). */
@@ -32,8 +40,8 @@ const envSchema = z.object({
   SWEEP_GRACE_HOURS: z.coerce.number().min(0).default(24),
   /**
    * What the sweeper removes of such bakes once they are old: `builders` (instances only) or
-   * `everything`. Images of another stage in the account, and products whose execution Step
-   * Functions no longer keeps (90 days), have no execution either: see docs/deploy.md, "Sweeper".
+   * `everything`. Products whose execution Step Functions no longer keeps (90 days) have no
+   * execution either: see docs/deploy.md, "Sweeper". Other stages' bakes are never looked at.
    */
   SWEEP_UNKNOWN_BAKES: z.enum(['builders', 'everything']).default('builders'),
   /** Attempts for SDK calls: AWS defaults to 3; the emulator answers unimplemented calls with 500, so tests use 1. */

@@ -70,6 +70,16 @@ export class IdempotencyConflictError extends BakeError {
   override name = 'IdempotencyConflictError';
 }
 
+/** Starting this bake would exceed the running bakes allowed per recipe or per stack. */
+export class TooManyBakesError extends BakeError {
+  override name = 'TooManyBakesError';
+}
+
+/** A *Bake Requested* event from a source or account the stack does not accept. */
+export class BakeRequestRefusedError extends BakeError {
+  override name = 'BakeRequestRefusedError';
+}
+
 /** No execution of the bake state machine has this bake id. */
 export class BakeNotFoundError extends BakeError {
   override name = 'BakeNotFoundError';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ARCHITECTURES, recipeSchema } from './recipe/schema.js';
+import { overridesSchema } from './start/request.js';
 
 /**
  * The data that flows through the state machine. Every handler validates the part it reads with
@@ -21,11 +22,26 @@ export const bakeIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{7,79}$/, 'must be 8-80 lowercase letters, digits, dashes and underscores');
 
+/** A recipe resolved for one bake: the state ResolveRecipe's core works on. */
 export const bakeInputSchema = z.object({
   bakeId: bakeIdSchema,
   recipe: resolvedRecipeSchema,
 });
 export type BakeInput = z.infer<typeof bakeInputSchema>;
+
+/**
+ * What an execution is started with: a recipe NAME and overrides, never a recipe. ResolveRecipe
+ * loads the recipe from the catalog packaged with it and checks the overrides against the
+ * recipe's own policy, so starting an execution grants no more than the catalog allows.
+ */
+export const executionInputSchema = z.object({
+  bakeId: bakeIdSchema,
+  recipeName: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be a recipe name'),
+  overrides: overridesSchema.optional(),
+  /** Who asked and why (informational: recorded, never trusted). */
+  request: z.object({ source: z.string(), reason: z.string().optional() }).optional(),
+});
+export type ExecutionInput = z.infer<typeof executionInputSchema>;
 
 const iso = z.string().datetime({ offset: true });
 

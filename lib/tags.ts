@@ -1,4 +1,5 @@
 import type { Filter, Tag } from '@aws-sdk/client-ec2';
+import { config } from './config.js';
 
 /**
  * Lineage tags on every resource a bake creates. Cleanup and the sweeper find resources by
@@ -13,6 +14,12 @@ export const TAG = {
   baseImageId: 'ami-bake:base-image-id',
   sourceRegion: 'ami-bake:source-region',
   role: 'ami-bake:role',
+  /**
+   * The stack (service-stage) that made the resource. The functions' IAM conditions match its
+   * value, and these tags can be set only at creation, so one stage cannot touch, or adopt, another
+   * stage's resources (docs/security.md, "Permission boundary").
+   */
+  stack: 'ami-bake:stack',
 } as const;
 
 /** The part of a bake's context that names it on every resource. */
@@ -24,8 +31,14 @@ export interface Lineage {
   base: { imageId: string };
 }
 
-export function lineageTags(l: Lineage, extra: Record<string, string> = {}): Tag[] {
+/** Set only at creation (TagSpecifications): IAM refuses ami-bake:* keys on existing resources. */
+export function lineageTags(
+  l: Lineage,
+  extra: Record<string, string> = {},
+  stack: string = config().STACK_NAME,
+): Tag[] {
   const lineage: Record<string, string> = {
+    [TAG.stack]: stack,
     [TAG.bakeId]: l.bakeId,
     [TAG.recipe]: l.recipeName,
     [TAG.recipeHash]: l.recipeHash,

@@ -34,6 +34,7 @@ Environment:
   AWS_ENDPOINT_URL   use the emulator at this URL instead of starting one (e.g. a moto server you run)
 
 Exit codes: 0 bake succeeded, 1 bake failed (and was cleaned up), 2 bad input (nothing was created),
+  3 unexpected error (e.g. the emulator unreachable; with --json: {"status":"error","error":{name,message}}),
   4 images baked and kept, but Bake Succeeded could not be published.
 
 Examples:
@@ -120,6 +121,26 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: ${options.error}\nRun with --help for usage.`);
     return 2;
   }
+  try {
+    return await bake(options);
+  } catch (error) {
+    return unexpected(error, options.json);
+  }
+}
+
+/**
+ * Anything the bake did not expect (the emulator unreachable, a bug) is still one answer: one JSON
+ * object with --json, as `ami-bake … --json` gives, else one line; exit 3.
+ */
+function unexpected(error: unknown, json: boolean): number {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  if (json) console.log(JSON.stringify({ status: 'error', error: { name, message } }, null, 2));
+  else console.error(`ami-bake: ${name}: ${message}`);
+  return 3;
+}
+
+async function bake(options: Options): Promise<number> {
   const loaded = await loadRecipeFile(options.file);
   if (!loaded.ok) {
     if (options.json)
@@ -130,7 +151,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (options.printInput) {
-    console.log(JSON.stringify({ bakeId: randomUUID(), recipe: loaded.recipe }, null, 2));
+    // The recipe's name only: a deployed ResolveRecipe loads the recipe from the stack's catalog.
+    console.log(JSON.stringify({ bakeId: randomUUID(), recipeName: loaded.recipe.name }, null, 2));
     return 0;
   }
   const { runLocalBake } = await import('./runner.js');
@@ -253,9 +275,8 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
     (code) => {
       process.exitCode = code;
     },
-    (error: Error) => {
-      console.error(`ami-bake: ${error.stack ?? error.message}`);
-      process.exitCode = 3;
+    (error: unknown) => {
+      process.exitCode = unexpected(error, process.argv.includes('--json'));
     },
   );
 }

@@ -1,5 +1,7 @@
+import { RecipeNotFoundError } from '../lib/errors.js';
+import { type CatalogEntry, findRecipe } from '../lib/recipe/catalog.js';
 import type { ExecutionRef, Executions } from '../lib/start/executions.js';
-import type { ResolvedRecipe } from '../lib/state.js';
+import type { ExecutionInput } from '../lib/state.js';
 import { type LocalBakeOptions, type LocalBakeResult, runLocalBake } from './runner.js';
 
 /**
@@ -9,12 +11,22 @@ import { type LocalBakeOptions, type LocalBakeResult, runLocalBake } from './run
 export class LocalExecutions implements Executions {
   private readonly runs = new Map<string, { ref: ExecutionRef; result: Promise<LocalBakeResult> }>();
 
-  constructor(private readonly options: Omit<LocalBakeOptions, 'recipe' | 'bakeId'> = {}) {}
+  /**
+   * `catalog`: the recipes executions are started by name from (the stack's packaged recipes);
+   * set by the start path that owns the catalog, or given here.
+   */
+  constructor(
+    private readonly options: Omit<LocalBakeOptions, 'recipe' | 'bakeId' | 'overrides'> = {},
+    public catalog: readonly CatalogEntry[] = [],
+  ) {}
 
   async start(name: string, input: unknown): Promise<ExecutionRef> {
     const existing = this.runs.get(name);
     if (existing) return existing.ref;
-    const { recipe } = input as { recipe: ResolvedRecipe };
+    // As deployed: the input names the recipe; the local bake resolves it like ResolveRecipe does.
+    const { recipeName, overrides } = input as ExecutionInput;
+    const recipe = findRecipe(this.catalog, recipeName)?.recipe;
+    if (!recipe) throw new RecipeNotFoundError(`recipe ${recipeName} is not in the local catalog`);
     const ref: ExecutionRef = {
       name,
       executionArn: `local:execution:${name}`,
@@ -22,7 +34,12 @@ export class LocalExecutions implements Executions {
       startDate: new Date(),
       input,
     };
-    const result = runLocalBake({ ...this.options, recipe, bakeId: name }).then((r) => {
+    const result = runLocalBake({
+      ...this.options,
+      recipe,
+      ...(overrides ? { overrides } : {}),
+      bakeId: name,
+    }).then((r) => {
       ref.status = r.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED'; // unannounced ends FAILED in AWS too
       return r;
     });

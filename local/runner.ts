@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
+import { stringify } from 'yaml';
+import type { Overrides } from '../lib/start/request.js';
 import type { ResolvedRecipe } from '../lib/state.js';
 import {
   type BehaviourLayer,
@@ -16,7 +21,10 @@ import { provisionLocalStack, provisionRecipeKeys, tapEvents } from './stack.js'
 import { sharedTaskTokenServer, type TaskTokenServer } from './task-tokens.js';
 
 export interface LocalBakeOptions {
+  /** Locally, this recipe is the catalog: ResolveRecipe loads it by name, as it loads a packaged one. */
   recipe: ResolvedRecipe;
+  /** Overrides in the execution input, checked by ResolveRecipe against the recipe's policy. */
+  overrides?: Overrides;
   /** Build region. Default: AWS_REGION, else us-east-1. */
   region?: string;
   /** An emulator to use; default AWS_ENDPOINT_URL, else a moto server is started and stopped. */
@@ -142,6 +150,10 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       source: ['ami-bake'],
       detail: { bakeId: [bakeId] },
     });
+    // The execution input names the recipe; ResolveRecipe reads it from RECIPES_DIR, as deployed.
+    const catalogDir = await mkdtemp(join(tmpdir(), 'ami-bake-catalog-'));
+    await writeFile(join(catalogDir, 'recipe.yml'), stringify(options.recipe));
+    process.env.RECIPES_DIR = catalogDir;
     try {
       const outcome = await execute({ ...options, region, bakeId, tokens, progress, layer });
       const events = await tap.read();
@@ -156,6 +168,7 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       };
     } finally {
       await tap.remove();
+      await rm(catalogDir, { recursive: true, force: true });
     }
   } finally {
     await stopEmulator?.();
@@ -257,7 +270,7 @@ async function execute(o: ExecuteOptions) {
     validationOptions: { checkPaths: true, checkArn: true },
   });
   const execution = machine.run(
-    { bakeId: o.bakeId, recipe: o.recipe },
+    { bakeId: o.bakeId, recipeName: o.recipe.name, ...(o.overrides ? { overrides: o.overrides } : {}) },
     {
       overrides: { taskResourceLocalHandlers: overrides },
       context: {
@@ -302,10 +315,12 @@ async function cancelled_(
   outputs: Record<string, unknown>,
   stage: string,
 ) {
+  const resolved = outputs.ResolveRecipe as { recipe?: unknown; context?: unknown } | undefined;
   const bake = {
     bakeId: o.bakeId,
-    recipe: o.recipe,
-    ...(outputs.ResolveRecipe ? { context: outputs.ResolveRecipe } : {}),
+    recipeName: o.recipe.name,
+    recipe: resolved?.recipe ?? o.recipe,
+    ...(resolved?.context ? { context: resolved.context } : {}),
     ...(outputs.LaunchBuilder ? { builder: outputs.LaunchBuilder } : {}),
     ...(outputs.CreateImage ? { image: outputs.CreateImage } : {}),
   };
@@ -450,11 +465,11 @@ function labelOf(state: string, input: unknown): string {
 
 function noteOf(state: string, output: unknown): string | undefined {
   const o = output as Record<string, unknown> & {
-    base?: { imageId: string; name: string };
-    imageName?: string;
+    context?: { base?: { imageId: string; name: string }; imageName?: string };
   };
-  if (state === 'ResolveRecipe' && o.base)
-    return `base ${o.base.imageId} (${o.base.name}), image ${o.imageName}`;
+  const c = o.context;
+  if (state === 'ResolveRecipe' && c?.base)
+    return `base ${c.base.imageId} (${c.base.name}), image ${c.imageName}`;
   if (state === 'LaunchBuilder') return `builder ${String(o.instanceId)}`;
   if (state === 'WaitForBuilder') return `bootstrap ${String(o.outcome)} (exit ${String(o.exitCode)})`;
   if (state === 'CreateImage' || state === 'CopyImage') return `image ${String(o.imageId)}`;

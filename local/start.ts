@@ -13,6 +13,8 @@ export function localStartDeps(o: {
   busName: string;
   executions: LocalExecutions;
 }): StartDeps {
+  // The same catalog the start path reads is the one the local executions resolve names in.
+  if (o.executions.catalog.length === 0) o.executions.catalog = o.catalog;
   return awsStartDeps(
     { ...config(), AWS_REGION: o.region, EVENT_BUS_NAME: o.busName },
     o.catalog,

@@ -17,8 +17,10 @@ API: unless --force, nothing is baked when images with the same content (resolve
 recipe) already exist in every target region, and a running bake of the same content is returned
 instead of starting a twin.
 
-The recipe comes from the local catalog (--recipes-dir, default recipes/), by name or by file; it
-should match what the stack was deployed with. To bake any file without AWS, use bake --local.
+Only the recipe's NAME and the --set overrides are sent: the stack bakes the recipe it was deployed
+with, never local files. The local catalog (--recipes-dir, default recipes/) is read to check the
+request offline: the recipe must exist, and overrides and --force must be within what the recipe's
+overrides section allows. To bake any file without AWS, use bake --local.
 
 Usage:
   ami-bake start <recipe> [options]
@@ -74,7 +76,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const problems = toProblems(parsed.error.issues);
     throw new UsageError(problems.map((p) => `${p.path}: ${p.message}`).join('\n'), problems);
   }
-  await applyOverrides(entry.recipe, parsed.data.overrides);
+  // Offline, the same bounds the start path and ResolveRecipe enforce: exit 2 before any AWS call.
+  await applyOverrides(entry.recipe, parsed.data.overrides, parsed.data.force);
 
   if (!spec.stateMachineArn) progress(`Looking up stack ${spec.stackName}…`);
   const target = await resolveTarget(spec, io);

@@ -6,6 +6,7 @@ import {
   IdempotencyConflictError,
   RecipeInvalidError,
   RecipeNotFoundError,
+  TooManyBakesError,
 } from '../../lib/errors.js';
 import { type ApiResponse, badRequest, HttpError, json } from './http.js';
 
@@ -30,7 +31,11 @@ export function toResponse(error: unknown): ApiResponse {
   return json(e.status, e.body, e.headers);
 }
 
-export function toHttpError(error: unknown): HttpError {
+/**
+ * A 502 says which kind of AWS error it was, never AWS's message: that names role ARNs, account
+ * ids and resources. The middleware logs the full error under the same request id.
+ */
+export function toHttpError(error: unknown, requestId?: string): HttpError {
   if (error instanceof HttpError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof RecipeInvalidError) {
@@ -42,12 +47,16 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof IdempotencyConflictError || error instanceof BakeNotRunningError) {
     return new HttpError(409, { error: 'Conflict', message });
   }
+  // The per-recipe or per-stack limit of running bakes: fine to retry once a bake has ended.
+  if (error instanceof TooManyBakesError) {
+    return new HttpError(429, { error: 'TooManyBakes', message }, { 'retry-after': '300' });
+  }
   // The request is fine and so is the recipe's syntax, but its base selector finds no image.
   if (error instanceof BaseImageNotFoundError) {
     return new HttpError(422, { error: 'BaseImageNotFound', message });
   }
   if (error instanceof EventNotPublishedError) {
-    return new HttpError(502, { error: 'BadGateway', message });
+    return badGateway('an event could not be published', requestId);
   }
   if (isAwsError(error)) {
     const name = (error as Error).name;
@@ -58,9 +67,18 @@ export function toHttpError(error: unknown): HttpError {
           { error: 'ServiceUnavailable', message: `AWS is busy (${name}); retry shortly` },
           { 'retry-after': '2' },
         )
-      : new HttpError(502, { error: 'BadGateway', message: `AWS refused the call: ${name}: ${message}` });
+      : badGateway(`AWS refused a call (${name})`, requestId);
   }
   return new HttpError(500, { error: 'InternalError', message: 'unexpected error; see the function log' });
+}
+
+function badGateway(what: string, requestId: string | undefined): HttpError {
+  const where = requestId ? `request id ${requestId}` : 'this request';
+  return new HttpError(502, {
+    error: 'BadGateway',
+    message: `${what}; the function log has the detail under ${where}`,
+    ...(requestId ? { requestId } : {}),
+  });
 }
 
 /** The SDK's service errors carry `$metadata`; a timeout or a reset connection is AWS failing too. */

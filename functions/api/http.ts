@@ -19,6 +19,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   problems?: Problem[];
+  /** On a 5xx: the request id under which the function log holds the detail. */
+  requestId?: string;
 }
 
 /** A response the API chose to give instead of a result: thrown, and turned into JSON once. */

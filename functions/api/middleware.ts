@@ -23,7 +23,7 @@ export function httpErrors(): middy.MiddlewareObj<ApiEvent, ApiResponse, Error, 
       if (response) logger.info('request', line(event, response.statusCode));
     },
     onError: (request) => {
-      const error = toHttpError(request.error);
+      const error = toHttpError(request.error, request.event.requestContext?.requestId);
       if (error.status >= 500) {
         logger.error('request failed', { ...line(request.event, error.status), error: request.error });
       } else {

@@ -7,6 +7,7 @@ import { logger } from '../../lib/logger.js';
 import { putBakeEvent } from '../../lib/publish.js';
 import { recipeHash } from '../../lib/recipe/hash.js';
 import { AWS_REGIONS } from '../../lib/regions.js';
+import { recipeOfExecution } from '../../lib/start/resolved-recipe.js';
 import type { CleanupReport } from '../../lib/state.js';
 import { type CleanupDeps, cleanup } from '../cleanup/core.js';
 
@@ -71,9 +72,10 @@ export async function cleanupEnded(
   }
   const cancelled = status === 'ABORTED' && ended.error === BAKE_CANCELLED;
   const publish = status !== 'FAILED' && !cancelled;
+  // Executions carry a recipe name only: the recipe (its regions) is in ResolveRecipe's output.
   const fetched =
-    publish || !ended.input ? await fetchBake(deps.sfn, ended.stateMachineArn, bakeId) : undefined;
-  const recipe = recipeOf(ended.input ?? fetched?.execution.input);
+    publish || !recipeOf(ended.input) ? await fetchBake(deps.sfn, ended.stateMachineArn, bakeId) : undefined;
+  const recipe = recipeOfExecution(ended.input ?? fetched?.execution.input, fetched?.events);
   const targets = (recipe?.distribution?.regions ?? []).filter((r): r is string =>
     (AWS_REGIONS as readonly unknown[]).includes(r),
   );

@@ -113,7 +113,7 @@ async function removeInstances(run: RegionRun) {
   for (const instanceId of [...live, ...gone]) add(report.terminatedInstances, { region, instanceId });
 }
 
-/** Deregisters the bake's images; returns the snapshots behind them, each tagged before its image went. */
+/** Deregisters the bake's images; returns the snapshots behind them that carry its tag. */
 async function removeImages(run: RegionRun): Promise<Set<string>> {
   const { ec2, region, report } = run;
   const { Images = [] } = await ec2.send(
@@ -132,7 +132,7 @@ async function removeImages(run: RegionRun): Promise<Set<string>> {
     const mapped = (image.BlockDeviceMappings ?? []).flatMap((m) =>
       m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
     );
-    // Tag first: once the image is deregistered, its mappings are the only way to its snapshots.
+    // Before deregistering: then its mappings are gone, and the snapshots are found by tag only.
     for (const snapshotId of await claimSnapshots(run, mapped)) snapshotIds.add(snapshotId);
     try {
       await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));

@@ -1,12 +1,14 @@
-import { CreateTagsCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { logger } from '../../lib/logger.js';
 import { bakeFilter, fromTags, TAG } from '../../lib/tags.js';
 import { isNotFound, snapshotById } from './by-id.js';
 import { add, notOurs, ours, type RegionRun } from './run.js';
 
 /**
- * The snapshots behind one of our images that are ours to delete. One without any bake tag (made
- * before snapshots were tagged at creation) gets ours, so the delete permission, scoped to the
- * tag, applies and a later attempt still finds it by tag.
+ * The snapshots behind one of our images that are ours to delete: those carrying this bake's tag,
+ * which CreateImage and CopyImage set at creation. One without any bake tag is left alone: the
+ * pipeline may set its tags only at creation (IAM refuses them later, docs/security.md), and its
+ * delete permission requires them, so it could neither claim nor delete it.
  */
 export async function claimSnapshots(run: RegionRun, snapshotIds: string[]): Promise<string[]> {
   const claimed: string[] = [];
@@ -15,10 +17,12 @@ export async function claimSnapshots(run: RegionRun, snapshotIds: string[]): Pro
     if (!snapshot) continue;
     const owner = fromTags(snapshot.Tags)[TAG.bakeId];
     if (owner === undefined) {
-      await run.ec2.send(
-        new CreateTagsCommand({ Resources: [snapshotId], Tags: [{ Key: TAG.bakeId, Value: run.bakeId }] }),
+      logger.warn(
+        `snapshot ${snapshotId} in ${run.region} is behind this bake's image but was not tagged at creation; left alone`,
       );
-    } else if (owner !== run.bakeId) {
+      continue;
+    }
+    if (owner !== run.bakeId) {
       notOurs(run, 'snapshot', snapshotId);
       continue;
     }

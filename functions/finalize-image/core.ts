@@ -8,7 +8,7 @@ import type { Ec2Send } from '../../lib/aws/clients.js';
 import { ImageFailedError } from '../../lib/errors.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
 import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
-import { lineageTags } from '../../lib/tags.js';
+import { toTags } from '../../lib/tags.js';
 
 export interface FinalizeDeps {
   ec2: (region: string) => Ec2Send;
@@ -39,17 +39,17 @@ export async function finalizeImage(input: FinalizeInput, deps: FinalizeDeps) {
       const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) =>
         m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
       );
+      // Only the recipe's tags: the lineage (ami-bake:*) was set at creation, and IAM refuses
+      // those keys on an existing resource (docs/security.md, "Permission boundary").
       await ec2.send(
         new CreateTagsCommand({
           Resources: [imageId],
-          Tags: lineageTags(context, { Name: context.imageName, ...recipe.image.tags }),
+          Tags: toTags({ Name: context.imageName, ...recipe.image.tags }),
         }),
       );
       if (snapshotIds.length > 0) {
         const snapshotTags = { Name: context.imageName, ...recipe.image.snapshotTags };
-        await ec2.send(
-          new CreateTagsCommand({ Resources: snapshotIds, Tags: lineageTags(context, snapshotTags) }),
-        );
+        await ec2.send(new CreateTagsCommand({ Resources: snapshotIds, Tags: toTags(snapshotTags) }));
       }
       if (permissions.length > 0) {
         await ec2.send(

@@ -33,6 +33,8 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
   const userData = wrapUserData({
     platform: recipe.bootstrap.platform,
     script: recipe.bootstrap.script,
+    // Names only: the builder fetches the values with its role.
+    secrets: recipe.bootstrap.secrets,
     bakeId: context.bakeId,
   });
   const groups = builder.securityGroupIds ?? (deps.securityGroupId ? [deps.securityGroupId] : undefined);

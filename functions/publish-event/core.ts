@@ -29,6 +29,8 @@ export const publishInputSchema = z.object({
   bake: z
     .object({
       bakeId: z.string(),
+      /** The execution input's recipe name: all a bake that failed in ResolveRecipe has. */
+      recipeName: z.string().optional().catch(undefined),
       recipe: z.object({ name: z.string() }).loose().optional().catch(undefined),
       context: contextSchema.optional(),
       builder: stageDoneSchema.optional(),
@@ -57,7 +59,10 @@ export async function publishEvent({ detailType, bake }: PublishInput, deps: Pub
 
 function buildDetail(type: DetailType, bake: Bake, now: Date): unknown {
   const c = bake.context;
-  const recipe = { name: c?.recipeName ?? bake.recipe?.name ?? 'unknown', hash: c?.recipeHash };
+  const recipe = {
+    name: c?.recipeName ?? bake.recipe?.name ?? bake.recipeName ?? 'unknown',
+    hash: c?.recipeHash,
+  };
   if (type === 'Bake Failed') return failedDetail(bake, recipe, now);
   if (!c) throw new EventNotPublishedError(`${type}: the bake has no resolved context`);
   const common = {

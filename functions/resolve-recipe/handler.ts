@@ -2,19 +2,32 @@ import { ec2, kms, ssm } from '../../lib/aws/clients.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { logger } from '../../lib/logger.js';
-import { bakeInputSchema } from '../../lib/state.js';
+import { type CatalogEntry, loadCatalog } from '../../lib/recipe/catalog.js';
+import { executionInputSchema } from '../../lib/state.js';
+import { resolveFromCatalog } from './catalog.js';
 import { resolveRecipe } from './core.js';
 
-export const handler = makeHandler(bakeInputSchema, async (input) => {
+// Loaded once per container and directory: the packaged recipes do not change while it lives
+// (locally, each bake's recipe file is its own catalog directory).
+const catalogs = new Map<string, Promise<CatalogEntry[]>>();
+function catalog(dir: string): Promise<CatalogEntry[]> {
+  let loaded = catalogs.get(dir);
+  if (!loaded) {
+    loaded = loadCatalog(dir);
+    catalogs.set(dir, loaded);
+  }
+  return loaded;
+}
+
+export const handler = makeHandler(executionInputSchema, async (input) => {
   const region = config().AWS_REGION;
-  const context = await resolveRecipe(input, {
-    ec2: ec2(region),
-    ssm: ssm(region),
-    kms,
-    region,
-    now: () => new Date(),
+  const deps = { ec2: ec2(region), ssm: ssm(region), kms, region, now: () => new Date() };
+  const state = await resolveFromCatalog(input, {
+    catalog: await catalog(config().RECIPES_DIR),
+    resolve: (bake) => resolveRecipe(bake, deps),
   });
   // An assumed way out (transit gateway, NAT instance) or endpoints only: worth a look if the bake stalls.
-  if (context.network?.note) logger.warn(context.network.note, { network: context.network });
-  return context;
+  if (state.context.network?.note)
+    logger.warn(state.context.network.note, { network: state.context.network });
+  return state;
 });

@@ -38,6 +38,8 @@ export const startBakeEventSchema = z.union([
   z.object({
     'detail-type': z.literal('Bake Requested'),
     source: z.string(),
+    /** Absent only in events the local emulator delivers. */
+    account: z.string().optional(),
     detail: z.object({
       recipe: z.string(),
       overrides: z.unknown().optional(),

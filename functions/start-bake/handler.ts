@@ -3,6 +3,7 @@ import { makeHandler } from '../../lib/handler.js';
 import { logger } from '../../lib/logger.js';
 import { loadCatalog } from '../../lib/recipe/catalog.js';
 import { awsStartDeps } from '../../lib/start/aws-deps.js';
+import { checkBakeRequestOrigin, listOf } from '../../lib/start/origin.js';
 import { startBake } from '../../lib/start/start-bake.js';
 import { startBakeInputSchema, toStartRequest, toStartRequests } from './core.js';
 
@@ -13,7 +14,15 @@ catalog.catch(() => undefined);
 
 export const handler = makeHandler(startBakeInputSchema, async (event) => {
   const deps = awsStartDeps(config(), await catalog);
-  if (!('Records' in event)) return startBake(toStartRequest(event), deps);
+  if (!('Records' in event)) {
+    const c = config();
+    if ('detail' in event)
+      checkBakeRequestOrigin(event, {
+        sources: listOf(c.BAKE_REQUEST_SOURCES),
+        accounts: listOf(c.BAKE_REQUEST_ACCOUNTS),
+      });
+    return startBake(toStartRequest(event), deps);
+  }
   const requests = toStartRequests(event, deps.catalog);
   if (requests.length === 0)
     logger.warn('no recipe has an sns trigger on this topic', { records: event.Records });

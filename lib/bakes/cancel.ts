@@ -5,6 +5,7 @@ import { type BakeFailedDetail, bakeFailedDetail } from '../events.js';
 import { logger } from '../logger.js';
 import { recipeHash } from '../recipe/hash.js';
 import { AWS_REGIONS } from '../regions.js';
+import { recipeOfExecution } from '../start/resolved-recipe.js';
 import type { CleanupReport } from '../state.js';
 import { fetchBake, summarizeBake } from './status.js';
 
@@ -63,7 +64,7 @@ export async function cancelBake(request: CancelRequest, deps: CancelDeps): Prom
     new StopExecutionCommand({ executionArn: bake.executionArn, error: BAKE_CANCELLED, cause }),
   );
 
-  const recipe = recipeOfInput(fetched.execution.input);
+  const recipe = recipeOfExecution(fetched.execution.input, fetched.events);
   const targets = (recipe?.distribution?.regions ?? []).filter((r): r is string =>
     (AWS_REGIONS as readonly unknown[]).includes(r),
   );
@@ -102,14 +103,5 @@ async function cleanupReport(run: () => Promise<CleanupReport>): Promise<Cleanup
       deletedSnapshots: [],
       problems: [`${(error as Error).name}: ${(error as Error).message}`],
     };
-  }
-}
-
-function recipeOfInput(input: string | undefined): { distribution?: { regions?: unknown[] } } | undefined {
-  try {
-    const recipe = (JSON.parse(input ?? '{}') as { recipe?: unknown }).recipe;
-    return recipe !== null && typeof recipe === 'object' ? recipe : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { causeText } from '../../functions/publish-event/core.js';
 import type { SfnSend } from '../aws/clients.js';
 import { executionArn } from '../start/executions.js';
+import { recipeNameOfInput } from '../start/resolved-recipe.js';
 import {
   type CleanupReport,
   cleanupReportSchema,
@@ -231,12 +232,7 @@ function readCopy(event: HistoryEvent, images: Record<string, BakeImage>) {
 }
 
 function recipeOf(execution: DescribeExecutionOutput): string | undefined {
-  try {
-    const name = (JSON.parse(execution.input ?? '{}') as { recipe?: { name?: unknown } }).recipe?.name;
-    return typeof name === 'string' ? name : undefined;
-  } catch {
-    return undefined;
-  }
+  return recipeNameOfInput(execution.input);
 }
 
 /** DescribeExecution plus the whole history (paged); undefined when the execution does not exist. */

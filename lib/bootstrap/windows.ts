@@ -8,26 +8,68 @@ import {
   script,
   WRAPPER_MARKER,
 } from './protocol.js';
+import type { BootstrapSecret } from './secrets.js';
 
 export const USER_SCRIPT_HERE_STRING_OPENER = "$abUserScript = @'";
 
 /**
  * A single-quoted here-string ends at any line starting with `'@`, and PowerShell scripts use
- * here-strings themselves. Such lines, and (so that unescaping is unambiguous) lines starting with
- * `|`, get a leading `|`; the wrapper strips one leading `|` from every line at run time.
+ * here-strings themselves. PowerShell also takes the typographic single quotes U+2018..U+201B for
+ * `'`, and ends a line at LF, CRLF or a lone CR. Such lines, and (so that unescaping is
+ * unambiguous) lines starting with `|`, get a leading `|`; the wrapper strips one `|` after every
+ * line break at run time.
  */
+const LINE_START = /(^|\n|\r(?!\n))/;
+const NEEDS_ESCAPE = new RegExp(`${LINE_START.source}(?=\\||[^\\S\\r\\n]*['\u2018-\u201b]@)`, 'g');
+
 export function escapeHereString(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => (/^(\||[ \t]*'@)/.test(line) ? `|${line}` : line))
-    .join('\n');
+  return text.replace(NEEDS_ESCAPE, '$1|');
 }
 
 export function unescapeHereString(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => (line.startsWith('|') ? line.slice(1) : line))
-    .join('\n');
+  return text.replace(/(^|\n|\r)\|/g, '$1');
+}
+
+/** A single-quoted PowerShell string. */
+const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/**
+ * `bootstrap.secrets`, fetched with the instance profile through the AWS Tools for PowerShell (on AWS
+ * Windows AMIs, like New-EC2Tag) before the script runs. A secret that cannot be fetched keeps the
+ * script from running: the bake fails with the secret's name, never its value.
+ */
+function secretsFetch(secrets: readonly BootstrapSecret[]): string {
+  if (secrets.length === 0) return '';
+  const fetches = secrets.map((s) => {
+    const name = s.parameter ?? s.secretArn ?? '';
+    const get =
+      s.parameter !== undefined
+        ? `(Get-SSMParameter -Name ${quote(s.parameter)} -WithDecryption $true -Region $abRegion -ErrorAction Stop).Value`
+        : `(Get-SECSecretValue -SecretId ${quote(name)} -Region ${quote(name.split(':')[3] ?? '')} -ErrorAction Stop).SecretString`;
+    const expose =
+      s.env !== undefined
+        ? `[Environment]::SetEnvironmentVariable(${quote(s.env)}, $abValue, 'Process')`
+        : `Set-AbSecretFile ${quote(s.file ?? '')} $abValue`;
+    return script`try {
+  $abValue = ${get}
+  if ($abValue) { $abRedact += $abValue; $abRedact += @($abValue -split "\`r?\`n" | Where-Object { $_ }) }
+  ${expose}
+} catch { $abSecretsOk = $false; ${quote(`ami-bake: secret ${name} could not be fetched: `)} + $_.Exception.Message | Add-Content -Path $abLog }
+`;
+  });
+  return `# bootstrap.secrets: only their names are in this user data.
+try { $abRegion = Get-AbImds 'placement/region' } catch { $abRegion = $null }
+${fetches.join('')}`;
+}
+
+function secretsRemove(secrets: readonly BootstrapSecret[]): string {
+  return secrets
+    .map((s) =>
+      s.env !== undefined
+        ? `[Environment]::SetEnvironmentVariable(${quote(s.env)}, $null, 'Process')\n`
+        : `Remove-Item -Force -Path ${quote(s.file ?? '')} -ErrorAction SilentlyContinue\n`,
+    )
+    .join('');
 }
 
 /**
@@ -35,7 +77,11 @@ export function unescapeHereString(text: string): string {
  * AMIs) with the instance profile's credentials; the serial console (COM1) is what GetConsoleOutput
  * returns.
  */
-export function wrapPowerShell(userScript: string, bakeId: string): string {
+export function wrapPowerShell(
+  userScript: string,
+  bakeId: string,
+  secrets: readonly BootstrapSecret[] = [],
+): string {
   if (/<\/powershell>/i.test(userScript)) {
     throw new Error(
       'a Windows bootstrap script must not contain "</powershell>": EC2Launch would end the script there',
@@ -53,6 +99,10 @@ $abDir = 'C:\ProgramData\ami-bake'
 $abScript = Join-Path $abDir 'user-script.ps1'
 $abLog = Join-Path $abDir 'bootstrap.log'
 New-Item -ItemType Directory -Force -Path $abDir | Out-Null
+# SYSTEM and Administrators only (C:\ProgramData lets every user read): the log may say too much.
+icacls $abDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' | Out-Null
+$abRedact = @()
+$abSecretsOk = $true
 
 function Get-AbImds([string]$Path) {
   $token = Invoke-RestMethod -UseBasicParsing -TimeoutSec 5 -ErrorAction Stop -Method Put -Uri 'http://169.254.169.254/latest/api/token' -Headers @{ 'X-aws-ec2-metadata-token-ttl-seconds' = '300' }
@@ -62,6 +112,20 @@ function Get-AbImds([string]$Path) {
 # Printable ASCII only: no colour codes or control characters in tags or on the console.
 function ConvertTo-AbPrintable([string]$Text) {
   ($Text -replace '\x1b\[[0-9;?]*[ -/]*[@-~]', '' -replace "\`r", '' -replace "\`t", ' ') -replace '[^\x20-\x7E\n]', ''
+}
+
+# bootstrap.secrets never reach the log, the tag or the console: each value is replaced.
+function Hide-AbSecret([string]$Line) {
+  foreach ($secret in $abRedact) { $Line = $Line.Replace($secret, '[redacted]') }
+  $Line
+}
+
+# Created empty and locked down before the value goes in.
+function Set-AbSecretFile([string]$Path, [string]$Value) {
+  New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Path) | Out-Null
+  [IO.File]::WriteAllText($Path, '')
+  icacls $Path /inheritance:r /grant:r '*S-1-5-18:F' '*S-1-5-32-544:F' | Out-Null
+  [IO.File]::WriteAllText($Path, $Value)
 }
 
 function Write-AbConsole([string[]]$Lines) {
@@ -77,19 +141,21 @@ function Write-AbConsole([string[]]$Lines) {
 ${USER_SCRIPT_HERE_STRING_OPENER}
 ${escapeHereString(userScript)}
 '@
-$abUserScript = $abUserScript -replace '(?m)^\|', ''
+$abUserScript = $abUserScript -replace '(?<=\A|[\r\n])\|', ''
 # UTF-8 with a BOM: Windows PowerShell 5.1 reads a script without one as ANSI.
 [IO.File]::WriteAllText($abScript, $abUserScript, (New-Object Text.UTF8Encoding $true))
-
+${secretsFetch(secrets)}
 # A child process, so the script's own exit or a terminating error cannot end this wrapper.
 $abExe = [Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
 $abRc = 1
-try {
-  & $abExe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $abScript 2>&1 |
-    ForEach-Object { "$_" } | Tee-Object -FilePath $abLog | Write-Host
-  $abRc = $LASTEXITCODE
-} catch { "$_" | Add-Content -Path $abLog; Write-Host "$_" }
-
+if ($abSecretsOk) {
+  try {
+    & $abExe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $abScript 2>&1 |
+      ForEach-Object { Hide-AbSecret "$_" } | Tee-Object -FilePath $abLog | Write-Host
+    $abRc = $LASTEXITCODE
+  } catch { $abError = Hide-AbSecret "$_"; $abError | Add-Content -Path $abLog; Write-Host $abError }
+}
+${secretsRemove(secrets)}
 $abOutcome = if ($abRc -eq 0) { 'success' } else { 'failure' }
 $abTail = ((ConvertTo-AbPrintable (Get-Content -Path $abLog -Raw -ErrorAction SilentlyContinue)) -replace "\`n", ' ').TrimEnd(' ')
 if ($abTail.Length -gt ${LOG_TAIL_MAX_CHARS}) { $abTail = $abTail.Substring($abTail.Length - ${LOG_TAIL_MAX_CHARS}) }
@@ -110,6 +176,8 @@ $abLines = @(Get-Content -Path $abLog -Tail ${CONSOLE_LOG_LINES} -ErrorAction Si
   ForEach-Object { '${CONSOLE_LOG_PREFIX}' + (ConvertTo-AbPrintable "$_") })
 $abLines += '${CONSOLE_RESULT_PREFIX}{"outcome":"' + $abOutcome + '","exitCode":' + $abRc + '}'
 Write-AbConsole $abLines
+# Nothing of the bootstrap may be baked into the image.
+Remove-Item -Recurse -Force -Path $abDir -ErrorAction SilentlyContinue
 Stop-Computer -Force
 </powershell>
 <persist>false</persist>

@@ -15,6 +15,7 @@ import {
   type UserDataFormat,
   WRAPPER_MARKER,
 } from './protocol.js';
+import type { BootstrapSecret } from './secrets.js';
 import { USER_SCRIPT_HERE_STRING_OPENER, unescapeHereString, wrapPowerShell } from './windows.js';
 
 export {
@@ -46,16 +47,29 @@ export interface InspectedUserData {
 const BAKE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The raw (not base64) user data for the builder: the recipe's `script` wrapped by the reporter. */
-export function wrapUserData(o: { platform: Platform; script: string; bakeId: string }): string {
+export function wrapUserData(o: {
+  platform: Platform;
+  script: string;
+  bakeId: string;
+  /** bootstrap.secrets: names only; the builder fetches the values. */
+  secrets?: readonly BootstrapSecret[];
+}): string {
   if (!BAKE_ID.test(o.bakeId)) {
     throw new Error(
       `bake id ${JSON.stringify(o.bakeId)} cannot go into user data: use letters, digits, '.', '_', '-'`,
     );
   }
   if (o.script.includes('\0')) throw new Error('the bootstrap script contains a NUL character');
-  if (o.platform === 'windows') return wrapPowerShell(o.script, o.bakeId);
-  if (o.script.startsWith('#cloud-config')) return wrapCloudConfig(o.script, o.bakeId);
-  return wrapShellScript(o.script, o.bakeId);
+  const secrets = o.secrets ?? [];
+  if (o.platform === 'windows') return wrapPowerShell(o.script, o.bakeId, secrets);
+  if (o.script.startsWith('#cloud-config')) {
+    if (secrets.length > 0)
+      throw new Error(
+        'secrets need a shell script: cloud-init runs a cloud-config before the wrapper could fetch them',
+      );
+    return wrapCloudConfig(o.script, o.bakeId);
+  }
+  return wrapShellScript(o.script, o.bakeId, secrets);
 }
 
 export function formatResultTag(r: { outcome: Outcome; exitCode: number }): string {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { embeddedCredentialMessage, findEmbeddedCredentials } from '../bootstrap/credentials.js';
+import { bootstrapSecretSchema, secretsProblems } from '../bootstrap/secrets.js';
 import { AWS_REGIONS } from '../regions.js';
 import { renderImageName } from './image-name.js';
 
@@ -8,9 +10,10 @@ const tagKey = z
   .min(1)
   .max(128)
   .refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys starting with "aws:" are reserved by AWS')
+  // IAM condition keys compare tag keys without regard to case: `AMI-BAKE:…` is our tag too.
   .refine(
-    (k) => !k.startsWith('ami-bake:'),
-    'tag keys starting with "ami-bake:" are reserved for lineage tags',
+    (k) => !k.toLowerCase().startsWith('ami-bake:'),
+    'tag keys starting with "ami-bake:" (in any case) are reserved for lineage tags',
   );
 const tags = z
   .record(tagKey, z.string().max(256))
@@ -65,7 +68,7 @@ export const baseSchema = z
             : `choose exactly one base selector, not ${chosen.join(' and ')}`,
       });
     }
-  });
+  }, whenParsed());
 
 const volumeType = z.enum(['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard']);
 const ebsVolume = {
@@ -136,6 +139,8 @@ export const builderSchema = z.strictObject({
 /** 16 KB is EC2's user-data limit; the wrapper's own size is checked once the script is wrapped. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 
+const bootstrapFieldsParsed = whenParsed('platform', 'script', 'file', 'secrets');
+
 export const bootstrapSchema = z
   .strictObject({
     platform: z.enum(['linux', 'windows']).default('linux'),
@@ -151,11 +156,23 @@ export const bootstrapSchema = z
       .max(1440)
       .default(60)
       .describe('Budget for the bootstrap to finish and the builder to power off. Fractions are allowed.'),
+    secrets: z
+      .array(bootstrapSecretSchema)
+      .max(20)
+      // Optional, not `[]` by default: a default would change the content hash of every recipe.
+      .optional()
+      .describe(
+        'Fetched on the builder with its role and given to the script; never in user data (docs/security.md#secrets).',
+      ),
   })
   .superRefine((b, ctx) => {
     if ((b.script === undefined) === (b.file === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'give the user data with exactly one of script or file' });
     }
+    // A user-data file is checked the same way when the loader reads it (path bootstrap.file).
+    for (const found of findEmbeddedCredentials(b.script ?? ''))
+      ctx.addIssue({ code: 'custom', path: ['script'], message: embeddedCredentialMessage(found) });
+    secretsProblems(b, ctx);
     if (b.platform === 'windows' && b.script?.startsWith('#cloud-config')) {
       ctx.addIssue({
         code: 'custom',
@@ -163,7 +180,7 @@ export const bootstrapSchema = z
         message: 'cloud-config is for linux; windows takes PowerShell',
       });
     }
-  });
+  }, bootstrapFieldsParsed);
 
 export const NAME_TOKENS = ['recipe', 'date', 'time', 'timestamp', 'bakeId', 'shortId'] as const;
 
@@ -217,6 +234,8 @@ export const launchPermissionsSchema = z.strictObject({
   public: z.boolean().default(false).describe('Anyone may launch the image. Only with an explicit true.'),
 });
 
+const distributionFieldsParsed = whenParsed('regions', 'kmsKeyIds');
+
 export const distributionSchema = z
   .strictObject({
     regions: z.array(region).max(32).default([]),
@@ -240,7 +259,7 @@ export const distributionSchema = z
       if (!seen.has(r))
         ctx.addIssue({ code: 'custom', path: ['kmsKeyIds', r], message: `${r} is not in regions` });
     }
-  });
+  }, distributionFieldsParsed);
 
 /** EventBridge Scheduler `rate()`: a whole number of minutes, hours or days; singular only with 1. */
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
@@ -286,6 +305,8 @@ function timezoneProblem(timezone: string): string | undefined {
   return undefined;
 }
 
+const scheduleFieldsParsed = whenParsed('expression', 'timezone');
+
 export const scheduleSchema = z
   .strictObject({
     expression: z
@@ -299,28 +320,55 @@ export const scheduleSchema = z
     if (expression) ctx.addIssue({ code: 'custom', path: ['expression'], message: expression });
     const timezone = timezoneProblem(s.timezone);
     if (timezone) ctx.addIssue({ code: 'custom', path: ['timezone'], message: timezone });
-  });
+  }, scheduleFieldsParsed);
 
 /** Events ami-bake publishes itself: a trigger on them could start bakes from bakes, forever. */
 const OWN_EVENT_SOURCE = 'ami-bake';
 const OWN_DETAIL_TYPES = ['Bake Requested', 'Bake Started', 'Bake Succeeded', 'Bake Failed', 'Bake Skipped'];
 
-/** Could this `source` matcher list match `ami-bake`? Plain values, prefix/wildcard/anything-but. */
-function mayMatchOwnSource(matchers: readonly unknown[]): boolean {
+/**
+ * Could this EventBridge matcher list match `value`? Every content filter EventBridge has; an
+ * operator we do not know is assumed to match (the guard errs on the side of no loop).
+ */
+function mayMatch(value: string, matchers: readonly unknown[]): boolean {
   return matchers.some((m) => {
-    if (typeof m === 'string') return m === OWN_EVENT_SOURCE;
+    if (typeof m === 'string') return m === value;
     if (m === null || typeof m !== 'object') return false;
     const [op, arg] = Object.entries(m)[0] ?? [];
-    if (op === 'prefix' && typeof arg === 'string') return OWN_EVENT_SOURCE.startsWith(arg);
-    if (op === 'wildcard' && typeof arg === 'string')
-      return new RegExp(`^${arg.split('*').map(escapeRegExp).join('.*')}$`).test(OWN_EVENT_SOURCE);
-    if (op === 'anything-but') {
-      const excluded = Array.isArray(arg) ? arg : [arg];
-      return !excluded.includes(OWN_EVENT_SOURCE);
+    switch (op) {
+      case 'prefix':
+        return stringOp(arg, (a, v) => v.startsWith(a), value);
+      case 'suffix':
+        return stringOp(arg, (a, v) => v.endsWith(a), value);
+      case 'equals-ignore-case':
+        return typeof arg === 'string' && arg.toLowerCase() === value.toLowerCase();
+      case 'wildcard':
+        return (
+          typeof arg === 'string' &&
+          new RegExp(`^${arg.split('*').map(escapeRegExp).join('.*')}$`).test(value)
+        );
+      case 'exists':
+        return arg !== false;
+      case 'anything-but': {
+        if (arg !== null && typeof arg === 'object' && !Array.isArray(arg)) return !mayMatch(value, [arg]);
+        const excluded = Array.isArray(arg) ? arg : [arg];
+        return !excluded.includes(value);
+      }
+      case 'numeric':
+      case 'cidr':
+        return false;
+      default:
+        return true;
     }
-    return false;
   });
 }
+/** `prefix`/`suffix` take a string or `{ equals-ignore-case: string }`. */
+function stringOp(arg: unknown, test: (a: string, v: string) => boolean, value: string): boolean {
+  if (typeof arg === 'string') return test(arg, value);
+  const ci = (arg as Record<string, unknown> | null)?.['equals-ignore-case'];
+  return typeof ci === 'string' && test(ci.toLowerCase(), value.toLowerCase());
+}
+const mayMatchOwnSource = (matchers: readonly unknown[]) => mayMatch(OWN_EVENT_SOURCE, matchers);
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** EventBridge matches lists of values at the leaves; a bare string or number never matches. */
@@ -389,7 +437,8 @@ export const eventPatternSchema = z
       ctx.addIssue({ code: 'custom', path: ['detail', 'name'], message: PUBLIC_PARAMETER_MESSAGE });
     }
     const ownDetailType =
-      Array.isArray(p['detail-type']) && p['detail-type'].some((d) => OWN_DETAIL_TYPES.includes(String(d)));
+      Array.isArray(p['detail-type']) &&
+      OWN_DETAIL_TYPES.some((d) => mayMatch(d, p['detail-type'] as unknown[]));
     if ((Array.isArray(p.source) && mayMatchOwnSource(p.source)) || (!('source' in p) && ownDetailType)) {
       ctx.addIssue({
         code: 'custom',
@@ -398,6 +447,8 @@ export const eventPatternSchema = z
       });
     }
   });
+
+const triggerFieldsParsed = whenParsed('pattern', 'sns', 'bus', 'force');
 
 export const triggerSchema = z
   .strictObject({
@@ -442,7 +493,21 @@ export const triggerSchema = z
         path: ['bus'],
         message: 'bus is for pattern triggers; an sns trigger subscribes to its topic',
       });
-  });
+    if (t.force && t.pattern && mayMatchOwnImages(t.pattern))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['force'],
+        message:
+          'a forced trigger on EC2 AMI State Change events also fires for the images this stack creates: every bake would start another. Drop force (an unchanged recipe and base image skip themselves) or match only images you do not bake',
+      });
+  }, triggerFieldsParsed);
+
+/** Could this pattern match the EC2 event of an image of ours becoming available? */
+function mayMatchOwnImages(p: Record<string, unknown>): boolean {
+  const field = (k: string, v: string) => !Array.isArray(p[k]) || mayMatch(v, p[k] as unknown[]);
+  if (!('source' in p) && !('detail-type' in p)) return false;
+  return field('source', 'aws.ec2') && field('detail-type', 'EC2 AMI State Change');
+}
 
 export const triggersSchema = z
   .array(triggerSchema)
@@ -450,11 +515,53 @@ export const triggersSchema = z
   .superRefine((triggers, ctx) => {
     const seen = new Set<string>();
     triggers.forEach((t, i) => {
-      if (seen.has(t.name))
-        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `trigger ${t.name} is named twice` });
-      seen.add(t.name);
+      // A trigger that failed its own checks may hold anything, but its name still counts.
+      const name = (t as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string') return;
+      if (seen.has(name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `trigger ${name} is named twice` });
+      seen.add(name);
     });
-  });
+  }, whenParsed());
+
+/**
+ * What a request (API, CLI, Bake Requested) may change for one bake of this recipe. Without it a
+ * request can only narrow the recipe: a shorter bootstrap budget, fewer of its own regions, a
+ * description and extra tags. Everything else is a recipe change, reviewed like one
+ * (lib/start/overrides.ts enforces this; docs/recipes.md#overrides).
+ */
+export const overridePolicySchema = z.strictObject({
+  instanceTypes: z
+    .array(builderSchema.shape.instanceType)
+    .max(20)
+    .optional()
+    .describe('Instance types a request may choose instead of builder.instanceType.'),
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id'))
+    .max(20)
+    .optional()
+    .describe('Subnets a request may choose instead of builder.subnetId.'),
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id'))
+    .max(20)
+    .optional()
+    .describe('Security groups a request may choose instead of builder.securityGroupIds.'),
+  maxBootstrapMinutes: z
+    .number()
+    .positive()
+    .max(1440)
+    .optional()
+    .describe("The longest bootstrap.timeoutMinutes a request may ask for. Default: the recipe's own."),
+  regions: z
+    .array(region)
+    .max(30)
+    .optional()
+    .describe('Regions a request may add to distribution.regions (its own regions may always be dropped).'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe('Whether a request may bake with force: true even when images with the same content exist.'),
+});
 
 export const recipeSchema = z
   .strictObject({
@@ -481,22 +588,35 @@ export const recipeSchema = z
     }),
     schedule: scheduleSchema.optional().describe('Bake on a schedule (EventBridge Scheduler).'),
     triggers: triggersSchema.optional().describe('Bake when a matching EventBridge event arrives.'),
+    overrides: overridePolicySchema
+      .optional()
+      .describe(
+        'What a request may override for one bake, and within which bounds. Default: only narrowing.',
+      ),
   })
+  // Whole-recipe checks run whenever the fields they read parsed, even if another field failed, so
+  // one run reports every problem (zod skips a refinement after any failed field by default).
+  .superRefine(
+    (r, ctx) => {
+      sharedKeyProblems(r, ctx);
+      // AWS refuses to make an image with encrypted snapshots public: say so before the bake, not after.
+      const encrypted = [
+        r.builder.volumes.root?.encrypted ?? true,
+        ...r.builder.volumes.ebs.map((v) => v.encrypted),
+      ];
+      if (r.distribution.launchPermissions.public && encrypted.some(Boolean)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['distribution', 'launchPermissions', 'public'],
+          message:
+            'AWS cannot make an image with encrypted snapshots public: set encrypted: false on every builder volume (the root is encrypted by default)',
+        });
+      }
+    },
+    whenParsed('builder.volumes', 'distribution'),
+  )
   .superRefine((r, ctx) => {
-    sharedKeyProblems(r, ctx);
-    // AWS refuses to make an image with encrypted snapshots public: say so before the bake, not after.
-    const encrypted = [
-      r.builder.volumes.root?.encrypted ?? true,
-      ...r.builder.volumes.ebs.map((v) => v.encrypted),
-    ];
-    if (r.distribution.launchPermissions.public && encrypted.some(Boolean)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['distribution', 'launchPermissions', 'public'],
-        message:
-          'AWS cannot make an image with encrypted snapshots public: set encrypted: false on every builder volume (the root is encrypted by default)',
-      });
-    }
+    if (typeof r.name !== 'string') return;
     // Worst case: the longest bake id (80 characters). EC2 allows 128 characters in an image name.
     const longest = renderImageName(r.image.name, {
       recipe: r.name,
@@ -510,7 +630,25 @@ export const recipeSchema = z
         message: `renders to ${longest.length} characters; EC2 allows 128`,
       });
     }
-  });
+  }, whenParsed('image.name'));
+
+/**
+ * A `when` for a check across fields (of the recipe or of one part): it runs unless there is a
+ * problem at, above or below a field it reads, so one run reports every problem. A field that
+ * failed may hold anything; one that parsed has its defaults. Unknown keys change nothing.
+ */
+function whenParsed(...fields: readonly string[]): z.core.$ZodSuperRefineParams {
+  const related = (a: readonly PropertyKey[], field: string) =>
+    a.slice(0, field.split('.').length).every((k, i) => String(k) === field.split('.')[i]);
+  return {
+    when: (payload) =>
+      payload.value !== null &&
+      typeof payload.value === 'object' &&
+      !payload.issues.some(
+        (i) => i.code !== 'unrecognized_keys' && fields.some((f) => related(i.path ?? [], f)),
+      ),
+  };
+}
 
 /** `alias/aws/ebs` and the like: keys AWS manages for a service, which AWS never lets other accounts use. */
 export const isAwsManagedKeyAlias = (key: string): boolean => /(^|:)alias\/aws\//.test(key);

@@ -30,5 +30,6 @@ export function awsStartDeps(
       await putBakeEvent(events(region), c.EVENT_BUS_NAME, 'Bake Skipped', detail);
     },
     now: () => new Date(),
+    limits: { perRecipe: c.MAX_RUNNING_BAKES_PER_RECIPE, perStack: c.MAX_RUNNING_BAKES },
   };
 }

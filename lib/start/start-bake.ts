@@ -1,13 +1,28 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { IdempotencyConflictError, RecipeInvalidError, RecipeNotFoundError } from '../errors.js';
+import {
+  IdempotencyConflictError,
+  RecipeInvalidError,
+  RecipeNotFoundError,
+  TooManyBakesError,
+} from '../errors.js';
 import type { BakeSkippedDetail } from '../events.js';
 import { type CatalogEntry, findRecipe } from '../recipe/catalog.js';
 import { contentKey as contentKeyOf, recipeHash } from '../recipe/hash.js';
-import { parseRecipe, toProblems } from '../recipe/load.js';
+import { toProblems } from '../recipe/load.js';
 import type { BaseImage, ResolvedRecipe } from '../state.js';
 import type { ExecutionRef, Executions } from './executions.js';
 import type { RegionalImages } from './existing-images.js';
-import { type Overrides, type ParsedStartRequest, type StartRequest, startRequestSchema } from './request.js';
+import { applyOverrides } from './overrides.js';
+import { type ParsedStartRequest, type StartRequest, startRequestSchema } from './request.js';
+
+export { applyOverrides } from './overrides.js';
+
+/** Running bakes allowed at once: a flood of requests cannot launch a fleet of builders. */
+export interface BakeLimits {
+  perRecipe: number;
+  perStack: number;
+}
+export const DEFAULT_LIMITS: BakeLimits = { perRecipe: 5, perStack: 20 };
 
 export interface StartDeps {
   catalog: readonly CatalogEntry[];
@@ -20,6 +35,8 @@ export interface StartDeps {
   executions: Executions;
   publishSkipped: (detail: BakeSkippedDetail) => Promise<void>;
   now: () => Date;
+  /** Default: DEFAULT_LIMITS; deployed, the stack's MAX_RUNNING_BAKES(_PER_RECIPE) parameters. */
+  limits?: BakeLimits;
 }
 
 export type StartResult =
@@ -47,7 +64,8 @@ export async function startBake(raw: StartRequest, deps: StartDeps): Promise<Sta
   if (!entry) {
     throw new RecipeNotFoundError(`recipe ${request.recipe} is not in this stack's catalog`);
   }
-  const recipe = await applyOverrides(entry.recipe, request.overrides);
+  // The recipe's own policy bounds the overrides and force; a trigger's force is the recipe's own.
+  const recipe = await applyOverrides(entry.recipe, request.overrides, request.force);
   const base = await deps.resolveBase(recipe);
   const contentKey = contentKeyOf(recipe, base.imageId);
   const regions = [deps.buildRegion, ...recipe.distribution.regions];
@@ -69,7 +87,11 @@ export async function startBake(raw: StartRequest, deps: StartDeps): Promise<Sta
     // before anything else is decided, so a retry always sees what the first call saw.
     const previous = await deps.executions.describe(name);
     if (previous) {
-      if (recipeHash((previous.input as { recipe?: unknown } | undefined)?.recipe) !== recipeHash(recipe)) {
+      const before = previous.input as { recipeName?: unknown; overrides?: unknown } | undefined;
+      if (
+        before?.recipeName !== recipe.name ||
+        recipeHash(before?.overrides ?? {}) !== recipeHash(request.overrides ?? {})
+      ) {
         throw new IdempotencyConflictError(
           `idempotency key was already used for bake ${name} with a different recipe or overrides`,
         );
@@ -103,7 +125,15 @@ export async function startBake(raw: StartRequest, deps: StartDeps): Promise<Sta
     const running = await deps.executions.running(prefix);
     if (running[0]) return ref(running[0], 'existing');
   }
-  const input = { bakeId: name, recipe, request: { source: request.source, reason: request.reason } };
+  await checkLimits(recipe.name, deps);
+  // Only the name and the checked overrides: ResolveRecipe loads the recipe from its own catalog,
+  // so whoever may start an execution cannot hand the state machine a recipe of their own.
+  const input = {
+    bakeId: name,
+    recipeName: recipe.name,
+    ...(request.overrides ? { overrides: request.overrides } : {}),
+    request: { source: request.source, ...(request.reason ? { reason: request.reason } : {}) },
+  };
   return ref(await deps.executions.start(name, input), 'started');
 }
 
@@ -116,25 +146,18 @@ function parseRequest(raw: StartRequest): ParsedStartRequest {
   return parsed.data;
 }
 
-/** Overrides are merged into the recipe and the result validated as a recipe; problems name `overrides.…`. */
-export async function applyOverrides(
-  recipe: ResolvedRecipe,
-  overrides: Overrides | undefined,
-): Promise<ResolvedRecipe> {
-  if (!overrides) return recipe;
-  const merged = {
-    ...recipe,
-    builder: { ...recipe.builder, ...overrides.builder },
-    bootstrap: { ...recipe.bootstrap, ...overrides.bootstrap },
-    image: { ...recipe.image, ...overrides.image, tags: { ...recipe.image.tags, ...overrides.image?.tags } },
-    distribution: { ...recipe.distribution, ...overrides.distribution },
-  };
-  const result = await parseRecipe(merged, process.cwd());
-  if (!result.ok) {
-    const problems = result.problems.map((p) => ({ ...p, path: `overrides.${p.path}` }));
-    throw new RecipeInvalidError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
-  }
-  return result.recipe;
+async function checkLimits(recipeName: string, deps: StartDeps): Promise<void> {
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const running = await deps.executions.running('');
+  const ofRecipe = running.filter((e) => e.name.startsWith(`${recipeName}_`)).length;
+  if (ofRecipe >= limits.perRecipe)
+    throw new TooManyBakesError(
+      `recipe ${recipeName} already has ${ofRecipe} running bakes (at most ${limits.perRecipe}); try again when one has ended`,
+    );
+  if (running.length >= limits.perStack)
+    throw new TooManyBakesError(
+      `this stack already runs ${running.length} bakes (at most ${limits.perStack}); try again when one has ended`,
+    );
 }
 
 function sha(text: string): string {

@@ -6,6 +6,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../aws/clients.js';
+import { config } from '../config.js';
 import { TAG } from '../tags.js';
 
 /** One resource a bake created, as the sweeper found it. */
@@ -20,20 +21,28 @@ export interface Leftover {
   snapshotIds?: string[];
 }
 
-const tagged: Filter = { Name: 'tag-key', Values: [TAG.bakeId] };
+/**
+ * This stack's resources only: another stage's are its own sweeper's to judge, and this stack's
+ * roles may not touch them anyway (docs/security.md, "Permission boundary").
+ */
+const tagged = (stack: string): Filter => ({ Name: `tag:${TAG.stack}`, Values: [stack] });
 /** Terminated instances cost nothing and vanish on their own; shutting-down ones are going. */
 const LIVE = ['pending', 'running', 'stopping', 'stopped'];
 
 /**
- * Everything in a region that carries a bake id: one Describe per resource type (paged), filtered
- * by the tag key, so the sweeper depends on no state and no memory of what it did before.
+ * Everything in a region that this stack's bakes made: one Describe per resource type (paged),
+ * filtered by the stack tag, so the sweeper depends on no state and no memory of what it did before.
  */
-export async function findLeftovers(ec2: Ec2Send, region: string): Promise<Leftover[]> {
+export async function findLeftovers(
+  ec2: Ec2Send,
+  region: string,
+  stack: string = config().STACK_NAME,
+): Promise<Leftover[]> {
   const [instances, images, snapshots] = await Promise.all([
     pages(async (NextToken) => {
       const page = await ec2.send(
         new DescribeInstancesCommand({
-          Filters: [tagged, { Name: 'instance-state-name', Values: LIVE }],
+          Filters: [tagged(stack), { Name: 'instance-state-name', Values: LIVE }],
           NextToken,
         }),
       );
@@ -42,13 +51,13 @@ export async function findLeftovers(ec2: Ec2Send, region: string): Promise<Lefto
     }),
     pages(async (NextToken) => {
       const page = await ec2.send(
-        new DescribeImagesCommand({ Owners: ['self'], Filters: [tagged], NextToken }),
+        new DescribeImagesCommand({ Owners: ['self'], Filters: [tagged(stack)], NextToken }),
       );
       return { items: page.Images ?? [], next: page.NextToken };
     }),
     pages(async (NextToken) => {
       const page = await ec2.send(
-        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [tagged], NextToken }),
+        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [tagged(stack)], NextToken }),
       );
       return { items: page.Snapshots ?? [], next: page.NextToken };
     }),

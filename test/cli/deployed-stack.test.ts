@@ -66,9 +66,10 @@ describe('ami-bake start, list, status and cancel against a deployed stack (AWS 
       `${stackStateMachineArn.replace(':stateMachine:', ':execution:')}:${bakeId}`,
     );
     expect(started.status).toBe('RUNNING');
-    expect(started.input).toMatchObject({
+    // The recipe's name, never the recipe: the stack bakes what its own catalog says.
+    expect(started.input).toEqual({
       bakeId,
-      recipe: { name: 'example-web', bootstrap: { script: expect.stringContaining('nginx') } },
+      recipeName: 'example-web',
       request: { source: 'cli', reason: 'CVE-2026-1' },
     });
   });
@@ -91,7 +92,7 @@ describe('ami-bake start, list, status and cancel against a deployed stack (AWS 
     });
   });
 
-  it('starts one bake per idempotency key, with --set overrides in the recipe it bakes', async () => {
+  it('starts one bake per idempotency key, sending the recipe name and the --set overrides', async () => {
     // Act
     const args = ['start', 'example-web', '--stage', 'test', '--json', '--idempotency-key', 'deploy-1842'];
     const sets = ['--set', 'builder.instanceType=t3.large', '--set', 'image.tags.ticket=OPS-42'];
@@ -102,8 +103,13 @@ describe('ami-bake start, list, status and cancel against a deployed stack (AWS 
     expect(first.status).toBe('started');
     expect(again).toMatchObject({ status: 'existing', bakeId: first.bakeId });
     const { input } = await execution(first.executionArn);
-    expect(input.recipe.builder.instanceType).toBe('t3.large');
-    expect(input.recipe.image.tags).toMatchObject({ team: 'platform', ticket: 'OPS-42' });
+    // The name and the overrides only: the stack's ResolveRecipe loads the recipe from its catalog.
+    expect(input).toEqual({
+      bakeId: first.bakeId,
+      recipeName: 'example-web',
+      overrides: { builder: { instanceType: 't3.large' }, image: { tags: { ticket: 'OPS-42' } } },
+      request: { source: 'cli' },
+    });
   });
 
   it('skips the bake when images with the same content exist in every region', async () => {

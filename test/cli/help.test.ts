@@ -29,12 +29,13 @@ describe('ami-bake --help', () => {
     expect(stdout).toMatch(new RegExp(`Examples:\\n {2}ami-bake ${command}\\b`));
   });
 
-  it('says in start --help that the recipe comes from the local catalog', async () => {
+  it('says in start --help that only the recipe name and overrides are sent, checked against the local catalog', async () => {
     // Act
     const { stdout } = await cli('start', '--help');
 
     // Assess
-    expect(stdout).toContain('The recipe comes from the local catalog');
+    expect(stdout).toContain("Only the recipe's NAME and the --set overrides are sent");
+    expect(stdout).toContain('The local catalog (--recipes-dir, default recipes/) is read to check the');
   });
 
   it('exits 2 with the usage on stderr when no command is given', async () => {

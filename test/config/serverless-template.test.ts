@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ensureTool } from '../../local/tools.js';
 import { loadCatalog } from '../../scripts/catalog.js';
 import {
   SCHEDULER_ROLE_LOGICAL_ID,
@@ -46,6 +48,9 @@ interface Statement {
 }
 
 const STAGE = 'ci';
+/** The stack tag every bake resource carries (lib/tags.ts), and its value for this stage. */
+const STACK_TAG = 'ami-bake:stack';
+const STACK = `ami-bake-${STAGE}`;
 const FUNCTIONS: Record<string, string> = {
   resolveRecipe: 'resolve-recipe',
   publishEvent: 'publish-event',
@@ -107,15 +112,23 @@ function resource(logicalId: string): Resource {
   return found;
 }
 
-function functionStatements(): Statement[] {
-  const policies = resource('IamRoleLambdaExecution').Properties.Policies as {
+/** Each function's own role (scripts/function-roles.cjs). */
+const roleLogicalId = (key: string): string => `${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaRole`;
+
+function roleStatements(key: string): Statement[] {
+  const policies = resource(roleLogicalId(key)).Properties.Policies as {
     PolicyDocument: { Statement: Statement[] };
   }[];
   return policies.flatMap((p) => p.PolicyDocument.Statement);
 }
 
-function statementsAllowing(action: string): Statement[] {
-  return functionStatements().filter((s) => s.Effect === 'Allow' && actions(s).includes(action));
+/** The statements of every function's role. */
+function functionStatements(): Statement[] {
+  return FUNCTION_KEYS.flatMap(roleStatements);
+}
+
+function statementsAllowing(action: string, statements = functionStatements()): Statement[] {
+  return statements.filter((s) => s.Effect === 'Allow' && actions(s).includes(action));
 }
 
 function rulesTargeting(functionKey: string): Resource[] {
@@ -150,7 +163,8 @@ beforeAll(async () => {
     },
   );
   template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
-}, 120_000);
+  // About 5 s on an idle machine; minutes on a shared, busy one.
+}, 300_000);
 
 afterAll(() => {
   if (packageDir) rmSync(packageDir, { recursive: true, force: true });
@@ -177,7 +191,19 @@ describe('the packaged functions', () => {
       POWERTOOLS_SERVICE_NAME: 'ami-bake',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      STACK_NAME: STACK,
+      // ResolveRecipe loads the recipe by name from its packaged catalog.
+      ...(key === 'resolveRecipe' ? { RECIPES_DIR: 'recipes' } : {}),
       ...(CATALOG_READERS.includes(key) ? { STATE_MACHINE_ARN, RECIPES_DIR: 'recipes' } : {}),
+      // startBake checks who sent a Bake Requested event (lib/start/origin.ts).
+      ...(key === 'startBake'
+        ? {
+            BAKE_REQUEST_SOURCES: '',
+            BAKE_REQUEST_ACCOUNTS: {
+              'Fn::If': ['HasBakeRequestAccounts', '', { Ref: 'AWS::AccountId' }],
+            },
+          }
+        : {}),
     });
   });
 
@@ -256,11 +282,24 @@ describe('the state machine', () => {
 });
 
 describe('the builder', () => {
+  const builderPolicies = () =>
+    resource('BuilderRole').Properties.Policies as {
+      PolicyName: string;
+      PolicyDocument: { Statement: Statement[] };
+    }[];
+
+  it('has a tagging policy and a policy to read bootstrap secrets, nothing else', () => {
+    expect(builderPolicies().map((p) => p.PolicyName)).toEqual([
+      'tag-own-bootstrap-result',
+      'read-bootstrap-secrets',
+    ]);
+  });
+
   it('may only tag its own instance with its bootstrap result', () => {
     const props = resource('BuilderRole').Properties;
-    const statements = (props.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
-      (p) => p.PolicyDocument.Statement,
-    );
+    const statements = builderPolicies()
+      .filter((p) => p.PolicyName === 'tag-own-bootstrap-result')
+      .flatMap((p) => p.PolicyDocument.Statement);
 
     expect(props.ManagedPolicyArns).toBeUndefined();
     expect(get(props, 'AssumeRolePolicyDocument', 'Statement')).toEqual([
@@ -276,6 +315,54 @@ describe('the builder', () => {
         'aws:TagKeys': ['ami-bake:bootstrap-result', 'ami-bake:bootstrap-log-tail'],
       },
     });
+  });
+
+  it('may read only /ami-bake/ parameters and ami-bake/ secrets (bootstrap.secrets), and decrypt only through SSM and Secrets Manager for those', () => {
+    const statements = builderPolicies()
+      .filter((p) => p.PolicyName === 'read-bootstrap-secrets')
+      .flatMap((p) => p.PolicyDocument.Statement);
+
+    expect(statements.map((st) => ({ actions: actions(st), resource: st.Resource }))).toEqual([
+      {
+        actions: ['ssm:GetParameter'],
+        resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:parameter/ami-bake/*` },
+      },
+      {
+        actions: ['secretsmanager:GetSecretValue'],
+        resource: {
+          'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:*:\${AWS::AccountId}:secret:ami-bake/*`,
+        },
+      },
+      {
+        actions: ['kms:Decrypt'],
+        resource: { 'Fn::Sub': `arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*` },
+      },
+      {
+        actions: ['kms:Decrypt'],
+        resource: { 'Fn::Sub': `arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*` },
+      },
+    ]);
+    expect(statements.map((st) => st.Condition)).toEqual([
+      undefined,
+      undefined,
+      {
+        StringLike: {
+          'kms:ViaService': 'ssm.*.amazonaws.com',
+          'kms:EncryptionContext:PARAMETER_ARN': {
+            'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:parameter/ami-bake/*`,
+          },
+        },
+      },
+      {
+        StringLike: {
+          'kms:ViaService': 'secretsmanager.*.amazonaws.com',
+          'kms:EncryptionContext:SecretARN': {
+            'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:*:\${AWS::AccountId}:secret:ami-bake/*`,
+          },
+        },
+      },
+    ]);
+    for (const st of statements) expect(st.Effect).toBe('Allow');
   });
 
   it('gets that role through an instance profile', () => {
@@ -351,8 +438,11 @@ describe('the sweeper', () => {
   });
 
   it('may describe EC2 resources and the executions it judges leftovers by', () => {
-    expect(statementsAllowing('ec2:Describe*').map((s) => s.Resource)).toEqual(['*']);
-    expect(statementsAllowing('states:DescribeExecution').length).toBeGreaterThan(0);
+    const own = roleStatements('sweepLeftovers');
+    for (const action of ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeSnapshots']) {
+      expect(statementsAllowing(action, own).map((s) => s.Resource)).toEqual(['*']);
+    }
+    expect(statementsAllowing('states:DescribeExecution', own).length).toBeGreaterThan(0);
   });
 });
 
@@ -401,12 +491,14 @@ describe('bakes that ended without their own Cleanup (stopped, timed out)', () =
       'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:ami-bake-${STAGE}:*`,
     };
 
+    const own = roleStatements('cleanupEnded');
+
     expect(resource('CleanupEndedLambdaFunction').Properties.Role).toEqual({
-      'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'],
+      'Fn::GetAtt': [roleLogicalId('cleanupEnded'), 'Arn'],
     });
     for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
       expect(
-        statementsAllowing(action).map((s) => s.Resource),
+        statementsAllowing(action, own).map((s) => s.Resource),
         action,
       ).toContainEqual(executions);
     }
@@ -416,7 +508,7 @@ describe('bakes that ended without their own Cleanup (stopped, timed out)', () =
       'ec2:DeleteSnapshot',
       'events:PutEvents',
     ]) {
-      expect(statementsAllowing(action).length, action).toBeGreaterThan(0);
+      expect(statementsAllowing(action, own).length, action).toBeGreaterThan(0);
     }
   });
 });
@@ -464,30 +556,35 @@ describe('bakes whose images were delivered but not announced', () => {
 });
 
 describe('the functions role', () => {
-  it('stops, terminates, deregisters and deletes only what carries a bake id', () => {
+  it('stops, terminates, deregisters, shares and deletes only what carries this stack tag', () => {
     for (const action of [
       'ec2:StopInstances',
       'ec2:TerminateInstances',
+      'ec2:GetConsoleOutput',
       'ec2:DeregisterImage',
+      'ec2:ModifyImageAttribute',
       'ec2:DeleteSnapshot',
     ]) {
       const statements = statementsAllowing(action);
 
       expect(statements.length, action).toBeGreaterThan(0);
       for (const s of statements) {
-        expect(s.Condition?.Null, action).toEqual({ 'aws:ResourceTag/ami-bake:bake-id': 'false' });
+        expect(s.Condition?.StringEquals, action).toEqual({ [`aws:ResourceTag/${STACK_TAG}`]: STACK });
       }
     }
   });
 
-  it('launches only instances tagged with a bake id', () => {
+  it('launches only instances tagged with this stack, with IMDSv2 required', () => {
     const onInstances = statementsAllowing('ec2:RunInstances').filter((s) =>
       JSON.stringify(s.Resource).includes('instance/'),
     );
 
     expect(onInstances.length).toBeGreaterThan(0);
     for (const s of onInstances) {
-      expect(s.Condition?.Null).toEqual({ 'aws:RequestTag/ami-bake:bake-id': 'false' });
+      expect(s.Condition?.StringEquals).toEqual({
+        [`aws:RequestTag/${STACK_TAG}`]: STACK,
+        'ec2:MetadataHttpTokens': 'required',
+      });
     }
   });
 
@@ -501,11 +598,11 @@ describe('the functions role', () => {
   });
 
   it('answers task tokens of this stage state machine only', () => {
-    for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']) {
-      expect(
-        statementsAllowing(action).map((s) => s.Resource),
-        action,
-      ).toEqual([STATE_MACHINE_ARN]);
+    for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure']) {
+      const resources = statementsAllowing(action).map((s) => s.Resource);
+
+      expect(resources.length, action).toBeGreaterThan(0);
+      for (const r of resources) expect(r, action).toEqual(STATE_MACHINE_ARN);
     }
   });
 
@@ -514,16 +611,16 @@ describe('the functions role', () => {
       'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:ami-bake-${STAGE}:*`,
     };
     for (const action of ['states:StartExecution', 'states:ListExecutions']) {
-      expect(
-        statementsAllowing(action).map((s) => s.Resource),
-        action,
-      ).toEqual([STATE_MACHINE_ARN]);
+      const resources = statementsAllowing(action).map((s) => s.Resource);
+
+      expect(resources.length, action).toBeGreaterThan(0);
+      for (const r of resources) expect(r, action).toEqual(STATE_MACHINE_ARN);
     }
     for (const action of ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory']) {
-      expect(
-        statementsAllowing(action).map((s) => s.Resource),
-        action,
-      ).toEqual([executions]);
+      const resources = statementsAllowing(action).map((s) => s.Resource);
+
+      expect(resources.length, action).toBeGreaterThan(0);
+      for (const r of resources) expect(r, action).toEqual(executions);
     }
   });
 
@@ -538,6 +635,7 @@ describe('the functions role', () => {
     expect(direct.map((s) => [actions(s), s.Resource])).toEqual([
       [['kms:DescribeKey'], { 'Fn::Sub': `arn:\${AWS::Partition}:kms:*:\${AWS::AccountId}:key/*` }],
     ]);
+    expect(statementsAllowing('kms:DescribeKey', roleStatements('resolveRecipe'))).toContain(direct[0]);
   });
 
   it('grants no service-wide wildcard action', () => {
@@ -547,6 +645,322 @@ describe('the functions role', () => {
 
     expect(wildcards).toEqual([]);
   });
+});
+
+/**
+ * What each function calls, read from its code (functions/<name>/, the lib modules it imports):
+ * its role allows exactly these actions, besides writing its own logs.
+ */
+const DESCRIBE_FOR_CLEANUP = ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeSnapshots'];
+const REMOVE = ['ec2:TerminateInstances', 'ec2:DeregisterImage', 'ec2:DeleteSnapshot'];
+const WAIT_CHECKS = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeImages',
+  'ec2:GetConsoleOutput',
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+];
+const EC2_USES_KEYS = [
+  'kms:CreateGrant',
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+];
+const START = [
+  'ssm:GetParameter',
+  'ec2:DescribeImages',
+  'states:StartExecution',
+  'states:ListExecutions',
+  'states:DescribeExecution',
+  'events:PutEvents',
+];
+const ROLE_ACTIONS: Record<string, string[]> = {
+  resolveRecipe: [
+    'ec2:DescribeImages',
+    'ec2:DescribeInstanceTypes',
+    'ec2:DescribeInstanceTypeOfferings',
+    'ec2:DescribeRouteTables',
+    'ec2:DescribeSubnets',
+    'ec2:DescribeVpcEndpoints',
+    'ssm:GetParameter',
+    'kms:DescribeKey',
+  ],
+  publishEvent: ['events:PutEvents'],
+  launchBuilder: ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole', ...EC2_USES_KEYS],
+  registerWait: [...WAIT_CHECKS, 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  resumeWait: [...WAIT_CHECKS, 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+  reconcileWaits: [...WAIT_CHECKS, 'dynamodb:Scan', 'dynamodb:DeleteItem'],
+  stopBuilder: ['ec2:DescribeInstances', 'ec2:StopInstances'],
+  createImage: ['ec2:DescribeImages', 'ec2:CreateImage', 'ec2:CreateTags', ...EC2_USES_KEYS],
+  copyImage: ['ec2:CopyImage', 'ec2:CreateTags', ...EC2_USES_KEYS],
+  finalizeImage: ['ec2:DescribeImages', 'ec2:CreateTags', 'ec2:ModifyImageAttribute'],
+  terminateBuilder: ['ec2:DescribeInstances', 'ec2:TerminateInstances'],
+  cleanup: [...DESCRIBE_FOR_CLEANUP, ...REMOVE],
+  cleanupEnded: [
+    ...DESCRIBE_FOR_CLEANUP,
+    ...REMOVE,
+    'states:DescribeExecution',
+    'states:GetExecutionHistory',
+    'events:PutEvents',
+  ],
+  startBake: START,
+  api: [...START, 'states:GetExecutionHistory', 'states:StopExecution', ...DESCRIBE_FOR_CLEANUP, ...REMOVE],
+  sweepLeftovers: [...DESCRIBE_FOR_CLEANUP, ...REMOVE, 'states:DescribeExecution'],
+};
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Actions that change or destroy an existing resource: each only on what carries this stack's tag. */
+const ON_OWN_RESOURCES = [
+  'ec2:StopInstances',
+  'ec2:TerminateInstances',
+  'ec2:GetConsoleOutput',
+  'ec2:DeregisterImage',
+  'ec2:ModifyImageAttribute',
+  'ec2:DeleteSnapshot',
+];
+const OWN_RESOURCE = { [`aws:ResourceTag/${STACK_TAG}`]: STACK };
+const OWN_REQUEST = { [`aws:RequestTag/${STACK_TAG}`]: STACK };
+const resourcesOf = (s: Statement): string => JSON.stringify(s.Resource);
+
+describe('the permission boundary', () => {
+  it('no function shares a role: the one default role is gone', () => {
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    const roles = FUNCTION_KEYS.map((key) => resource(functionLogicalId(key)).Properties.Role);
+
+    expect(roles).toEqual(FUNCTION_KEYS.map((key) => ({ 'Fn::GetAtt': [roleLogicalId(key), 'Arn'] })));
+  });
+
+  it.each(FUNCTION_KEYS)('%s has a role that only Lambda assumes, with no managed policy', (key) => {
+    const props = resource(roleLogicalId(key)).Properties;
+
+    expect(resource(roleLogicalId(key)).Type).toBe('AWS::IAM::Role');
+    expect(get(props, 'AssumeRolePolicyDocument', 'Statement')).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+    expect(props.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it.each(FUNCTION_KEYS)('%s may call only the actions its code calls', (key) => {
+    const granted = new Set(roleStatements(key).flatMap(actions));
+
+    expect([...granted].sort()).toEqual([...new Set([...(ROLE_ACTIONS[key] ?? []), ...LOG_ACTIONS])].sort());
+  });
+
+  it.each(FUNCTION_KEYS)('%s writes only to its own log group', (key) => {
+    const statements = roleStatements(key).filter((s) => actions(s).some((a) => a.startsWith('logs:')));
+
+    expect(statements.map((s) => s.Resource)).toEqual([
+      {
+        'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/ami-bake-${STAGE}-${key}:*`,
+      },
+    ]);
+  });
+
+  it('lists the Describe actions it needs: no ec2:Describe*, no DescribeInstanceAttribute (user data)', () => {
+    const all = functionStatements().flatMap(actions);
+
+    expect(all.filter((a) => a.includes('*'))).toEqual([]);
+    expect(all).not.toContain('ec2:DescribeInstanceAttribute');
+  });
+
+  it('changes or destroys existing resources only when they carry this stack tag value', () => {
+    for (const action of ON_OWN_RESOURCES) {
+      for (const s of statementsAllowing(action)) {
+        expect(s.Condition, `${action} ${resourcesOf(s)}`).toEqual({ StringEquals: OWN_RESOURCE });
+      }
+    }
+  });
+
+  it('images only builders of this stack, and the image must be tagged with this stack at creation', () => {
+    const statements = statementsAllowing('ec2:CreateImage');
+    const onInstances = statements.filter((s) => resourcesOf(s).includes('instance/'));
+    const onImages = statements.filter((s) => !resourcesOf(s).includes('instance/'));
+
+    expect(onInstances.length).toBeGreaterThan(0);
+    expect(onImages.length).toBeGreaterThan(0);
+    for (const s of onInstances) expect(s.Condition).toEqual({ StringEquals: OWN_RESOURCE });
+    for (const s of onImages) expect(s.Condition).toEqual({ StringEquals: OWN_REQUEST });
+  });
+
+  it('copies images only into copies tagged with this stack at creation', () => {
+    const statements = statementsAllowing('ec2:CopyImage');
+
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) expect(s.Condition).toEqual({ StringEquals: OWN_REQUEST });
+  });
+
+  it('sets ami-bake:* tags only at creation; later tags never use that prefix, and only on this stack resources', () => {
+    const statements = statementsAllowing('ec2:CreateTags');
+    const atCreation = statements.filter(
+      (s) => get(s.Condition, 'StringEquals', 'ec2:CreateAction') !== undefined,
+    );
+    const later = statements.filter((s) => !atCreation.includes(s));
+
+    expect(atCreation.length).toBeGreaterThan(0);
+    for (const s of atCreation) {
+      const creators = [get(s.Condition, 'StringEquals', 'ec2:CreateAction')].flat();
+      expect(creators.every((c) => ['RunInstances', 'CreateImage', 'CopyImage'].includes(String(c)))).toBe(
+        true,
+      );
+      expect(s.Condition).toEqual({
+        StringEquals: { 'ec2:CreateAction': creators.length === 1 ? creators[0] : creators },
+      });
+    }
+    expect(later.length).toBeGreaterThan(0);
+    for (const s of later) {
+      expect(s.Condition).toEqual({
+        StringEquals: OWN_RESOURCE,
+        'ForAllValues:StringNotLike': { 'aws:TagKeys': 'ami-bake:*' },
+      });
+    }
+    expect(statementsAllowing('ec2:CreateTags', roleStatements('finalizeImage'))).toEqual(later);
+  });
+
+  it('launches builders only with encrypted volumes (unless the stage allows unencrypted ones for public images)', () => {
+    const onVolumes = statementsAllowing('ec2:RunInstances').filter((s) =>
+      resourcesOf(s).includes('volume/'),
+    );
+
+    expect(onVolumes.length).toBeGreaterThan(0);
+    for (const s of onVolumes) {
+      expect(s.Condition).toEqual({
+        'Fn::If': ['AllowUnencryptedVolumes', { Ref: 'AWS::NoValue' }, { Bool: { 'ec2:Encrypted': 'true' } }],
+      });
+    }
+    expect(template.Conditions.AllowUnencryptedVolumes).toEqual({ 'Fn::Equals': ['false', 'true'] });
+  });
+
+  it('lets KMS grants be created only for AWS resources (EC2 using the key for a volume or copy)', () => {
+    const grants = statementsAllowing('kms:CreateGrant');
+
+    expect(grants.length).toBeGreaterThan(0);
+    for (const s of grants) {
+      expect(s.Condition).toEqual({
+        StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' },
+        Bool: { 'kms:GrantIsForAWSResource': 'true' },
+      });
+    }
+  });
+
+  it('reads only AWS public parameters and the project own /ami-bake/ parameters', () => {
+    const resources = statementsAllowing('ssm:GetParameter').flatMap((s) => [s.Resource].flat());
+
+    expect(resources.length).toBeGreaterThan(0);
+    for (const r of resources) {
+      expect([
+        { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*::parameter/aws/service/*` },
+        { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:\${AWS::AccountId}:parameter/ami-bake/*` },
+      ]).toContainEqual(r);
+    }
+  });
+});
+
+describe('the deployment', () => {
+  it('keeps artifacts in a bucket that blocks public access, is versioned and encrypted', () => {
+    const bucket = resource('ServerlessDeploymentBucket').Properties;
+
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(get(bucket, 'BucketEncryption', 'ServerSideEncryptionConfiguration', '0')).toMatchObject({
+      ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+    });
+  });
+
+  it('logs every HTTP API request', () => {
+    const stages = ofType('AWS::ApiGatewayV2::Stage').map(([, r]) => r.Properties);
+
+    expect(stages).toHaveLength(1);
+    expect(get(stages[0], 'AccessLogSettings', 'DestinationArn')).toBeDefined();
+    expect(get(stages[0], 'AccessLogSettings', 'Format')).toContain('$context.requestId');
+  });
+});
+
+/**
+ * The template checkers, pinned in local/tools-requirements.txt and installed on first use into
+ * .venv-tools (local/tools.ts), run on the template packaged above.
+ */
+interface Report {
+  results?: { failed_checks?: { check_id: string; resource: string }[] };
+}
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('the packaged template, checked by cfn-lint and checkov', () => {
+  const templateFile = () => join(packageDir, 'cloudformation-template-update-stack.json');
+  // The first run installs the checkers (a few minutes on a busy machine).
+  const INSTALL_AND_RUN = 900_000;
+
+  it(
+    'has no cfn-lint error',
+    async () => {
+      const cfnLint = await ensureTool('cfn-lint');
+      // Exit status is a bit mask of the levels found (2 error, 4 warning, 8 info): read the JSON.
+      const { stdout } = await promisify(execFile)(cfnLint, ['--format', 'json', templateFile()], {
+        maxBuffer: 16 * 1024 * 1024,
+      }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+      const findings = JSON.parse(stdout) as { Level: string; Rule: { Id: string }; Message: string }[];
+
+      expect(findings.filter((f) => f.Level === 'Error').map((f) => `${f.Rule.Id}: ${f.Message}`)).toEqual(
+        [],
+      );
+    },
+    INSTALL_AND_RUN,
+  );
+
+  it(
+    'fails no checkov check beyond the committed baseline, each suppression with its reason',
+    async () => {
+      const checkov = await ensureTool('checkov');
+      const baseline = parse(
+        readFileSync(join(REPO_ROOT, 'test', 'config', 'checkov-baseline.yml'), 'utf8'),
+      ) as {
+        check: string;
+        resource: string;
+        reason: string;
+      }[];
+      const { stdout } = await promisify(execFile)(
+        checkov,
+        [
+          '--file',
+          templateFile(),
+          '--framework',
+          'cloudformation',
+          '--output',
+          'json',
+          '--compact',
+          '--quiet',
+        ],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+          env: { ...process.env, BC_SKIP_MAPPING: 'TRUE', CKV_NO_PROGRESS: '1' },
+        },
+      ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+      // One framework gives one report object; with no findings, checkov prints only a summary.
+      const parsed = JSON.parse(stdout) as Report | Report[];
+      const failed = [parsed]
+        .flat()
+        .flatMap((r) => r.results?.failed_checks ?? [])
+        .map((f) => `${f.check_id} ${f.resource}`);
+      const suppresses = (entry: (typeof baseline)[number], finding: string): boolean =>
+        new RegExp(`^${`${entry.check} ${entry.resource}`.split('*').map(escapeRegExp).join('.*')}$`).test(
+          finding,
+        );
+
+      expect(failed.length, 'checkov found nothing: did it run?').toBeGreaterThan(0);
+      for (const entry of baseline) {
+        expect(entry.reason, `${entry.check} ${entry.resource}`).toMatch(/^[^\n]{10,200}$/);
+      }
+      expect(failed.filter((f) => !baseline.some((b) => suppresses(b, f))).sort()).toEqual([]);
+      // A suppression that no longer matches a finding is dead weight: remove it.
+      expect(baseline.filter((b) => !failed.some((f) => suppresses(b, f)))).toEqual([]);
+    },
+    INSTALL_AND_RUN,
+  );
 });
 
 describe('the stack', () => {
@@ -693,7 +1107,8 @@ describe('bakes started by schedules, events and the HTTP API', () => {
     );
 
     expect(requested).toHaveLength(1);
-    expect(requested[0]?.Properties.EventPattern).toEqual({ 'detail-type': ['Bake Requested'] });
+    // Its source and account filters: "trusting only the catalog" below.
+    expect(get(requested[0], 'Properties', 'EventPattern', 'detail-type')).toEqual(['Bake Requested']);
     expect(requested[0]?.Properties.EventBusName).toEqual(PROJECT_BUS);
     expect(get(requested[0], 'Properties', 'Targets', '0', 'InputTransformer')).toBeUndefined();
   });
@@ -747,5 +1162,33 @@ describe('bakes started by schedules, events and the HTTP API', () => {
     }
     expect(zipHas(key, 'recipes/example/bootstrap.sh')).toBe(true);
     expect(zipHas('cleanup', 'recipes/')).toBe(false);
+  });
+});
+
+describe('trusting only the catalog (docs/security.md)', () => {
+  it('accepts Bake Requested only from the configured sources and accounts: by default any source but ours, from this account', () => {
+    const pattern = resource('BakeRequestedRule').Properties.EventPattern;
+
+    expect(pattern).toEqual({
+      'detail-type': ['Bake Requested'],
+      source: {
+        'Fn::If': ['HasBakeRequestSources', { 'Fn::Split': [',', ''] }, [{ 'anything-but': ['ami-bake'] }]],
+      },
+      account: {
+        'Fn::If': ['HasBakeRequestAccounts', { 'Fn::Split': [',', ''] }, [{ Ref: 'AWS::AccountId' }]],
+      },
+    });
+  });
+
+  it('throttles the HTTP API on every route', () => {
+    const settings = get(resource('HttpApiStage').Properties, 'DefaultRouteSettings');
+
+    expect(settings).toEqual({ ThrottlingRateLimit: '5', ThrottlingBurstLimit: '10' });
+  });
+
+  it('packages the recipes with resolveRecipe, which loads them by name', () => {
+    const zip = readFileSync(join(packageDir, 'resolveRecipe.zip'));
+
+    expect(zip.includes('recipes/example.yml')).toBe(true);
   });
 });

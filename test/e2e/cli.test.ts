@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { bakeInputSchema } from '../../lib/state.js';
+import { executionInputSchema } from '../../lib/state.js';
 import { added, type Inventory, inventories, useEmulator } from './helpers.js';
 
 const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
@@ -111,8 +111,10 @@ describe('npm run bake (the local bake CLI)', () => {
     const before = await inventories(['us-east-1']);
     const { code, stdout } = bake('recipes/example.yml', '--print-input');
     expect(code).toBe(0);
-    const input = bakeInputSchema.parse(JSON.parse(stdout));
-    expect(input.recipe.bootstrap.script).toContain('dnf -y install nginx');
+    // A deployed state machine takes the recipe's name; its ResolveRecipe loads the recipe itself.
+    const input = JSON.parse(stdout);
+    expect(executionInputSchema.parse(input)).toMatchObject({ recipeName: 'example-web' });
+    expect(input).not.toHaveProperty('recipe');
     const after = await inventories(['us-east-1']);
     expect(added(before['us-east-1'] as Inventory, after['us-east-1'] as Inventory).liveInstances).toEqual(
       [],

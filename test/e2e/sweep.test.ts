@@ -34,7 +34,11 @@ interface Leak {
 
 /** What a bake interrupted between CreateImage and TerminateBuilder leaves: a live builder and its image. */
 async function leak(bakeId: string, copyTo?: string): Promise<Leak> {
-  const tags = [{ Key: TAG.bakeId, Value: bakeId }];
+  // As lineageTags sets them: the sweeper looks only at its own stack's (the local default here).
+  const tags = [
+    { Key: TAG.bakeId, Value: bakeId },
+    { Key: TAG.stack, Value: 'ami-bake-local' },
+  ];
   const { Parameter } = await new SSMClient({ region: 'us-east-1', maxAttempts: 1 }).send(
     new GetParameterCommand({
       Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',

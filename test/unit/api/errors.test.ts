@@ -10,6 +10,7 @@ import {
   RecipeNotFoundError,
 } from '../../../lib/errors.js';
 import { awsError } from '../functions/fixtures.js';
+import { api, apiEvent, logged } from './fixtures.js';
 
 describe('toHttpError', () => {
   it.each([
@@ -52,5 +53,46 @@ describe('toHttpError', () => {
     // Assess
     expect(withProblems.body.problems).toEqual([{ path: 'overrides.a', message: 'bad' }]);
     expect(without.body.problems).toEqual([{ path: '(body)', message: 'the recipe is broken' }]);
+  });
+});
+
+describe('an AWS failure behind the API', () => {
+  const ARN_MESSAGE =
+    'User: arn:aws:sts::123456789012:assumed-role/ami-bake-api-role/ami-bake-api is not authorized to perform: states:StartExecution on resource: arn:aws:states:us-east-1:123456789012:stateMachine:ami-bake';
+
+  it.each([
+    { name: 'a refused AWS call', error: awsError('AccessDeniedException', ARN_MESSAGE) },
+    {
+      name: 'an event that could not be published',
+      error: new EventNotPublishedError(`Bake Skipped: AccessDeniedException ${ARN_MESSAGE}`),
+    },
+  ])('answers $name with a generic 502 naming the request id, never AWS message', ({ error }) => {
+    // Act
+    const http = toHttpError(error, 'req-42');
+
+    // Assess
+    expect(http.status).toBe(502);
+    expect(http.body.message).not.toMatch(/arn:|\d{12}|role/);
+    expect(http.body.message).toContain('req-42');
+    expect(http.body.requestId).toBe('req-42');
+  });
+
+  it('logs the detail the answer leaves out', async () => {
+    // Prepare
+    const { call, deps } = api();
+    deps.start.resolveBase = () => Promise.reject(awsError('AccessDeniedException', ARN_MESSAGE));
+    logged.error.mockClear();
+
+    // Act
+    const response = await call(apiEvent('POST', '/bakes', { body: { recipe: 'web' } }));
+
+    // Assess
+    expect(response.statusCode).toBe(502);
+    expect(response.body).not.toContain('123456789012');
+    expect(response.json).toMatchObject({ error: 'BadGateway', requestId: 'req-1' });
+    expect(logged.error).toHaveBeenCalledWith(
+      'request failed',
+      expect.objectContaining({ status: 502, error: expect.objectContaining({ message: ARN_MESSAGE }) }),
+    );
   });
 });

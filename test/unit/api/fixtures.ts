@@ -30,7 +30,11 @@ export const logged = {
 export const CALLER = 'arn:aws:iam::123456789012:user/alice';
 
 export const CATALOG: CatalogEntry[] = [
-  { file: 'recipes/web.yml', recipe: webRecipe },
+  // web allows the overrides the API tests use; worker (below) allows none.
+  {
+    file: 'recipes/web.yml',
+    recipe: { ...webRecipe, overrides: { instanceTypes: ['m7g.large', 'c7i.large'], force: true } },
+  },
   {
     file: 'recipes/worker.yml',
     recipe: recipe({

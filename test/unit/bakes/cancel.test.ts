@@ -112,6 +112,8 @@ describe('cancelBake', () => {
       bakeId: BAKE_ID,
       recipe: { distribution: { regions: ['mars-1', 7] } },
     });
+    // An execution started before ResolveRecipe kept the recipe in the state: only the input has it.
+    fetched.events = fetched.events.filter((e) => e.stateExitedEventDetails?.name !== 'ResolveRecipe');
     const { d } = deps(fetched);
 
     // Act
@@ -119,5 +121,21 @@ describe('cancelBake', () => {
 
     // Assess
     expect(d.cleanup).toHaveBeenCalledWith({ bakeId: BAKE_ID, regions: ['us-east-1'] });
+  });
+
+  it('cleans up every region of the recipe ResolveRecipe loaded when the input names the recipe only', async () => {
+    // Prepare: executions carry a recipe name; the recipe is in ResolveRecipe's output.
+    const fetched = runningAtWaitForBuilder();
+    fetched.execution.input = JSON.stringify({ bakeId: BAKE_ID, recipeName: 'web' });
+    const { d } = deps(fetched);
+
+    // Act
+    await cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    expect(d.cleanup).toHaveBeenCalledWith({
+      bakeId: BAKE_ID,
+      regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
+    });
   });
 });

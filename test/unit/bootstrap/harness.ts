@@ -4,6 +4,7 @@
  * into a temp dir. Real openssl, coreutils, setsid and nohup are used.
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -12,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +31,7 @@ export const STUB = {
 } as const;
 
 const CURL_STUB = script`#!/bin/bash
-# curl stand-in: records each call (argv, stdin), answers IMDSv2 and EC2.
+# curl stand-in: records each call (argv, stdin), answers IMDSv2, EC2, SSM and Secrets Manager.
 n=$(($(ls "$STUB_DIR/curl" | wc -l) + 1))
 call="$STUB_DIR/curl/$(printf %03d "$n")"
 mkdir -p "$call"
@@ -53,9 +55,19 @@ done
 [ "$data" = @- ] && cat >"$call/stdin"
 respond() {
   if [ -n "$out" ]; then printf '%s' "$2" >"$out"; else printf '%s' "$2"; fi
-  [ -n "$fmt" ] && printf '%s' "\${fmt//'%{http_code}'/$1}"
+  [ -n "$fmt" ] && printf '%b' "\${fmt//'%{http_code}'/$1}"
   [ -n "$fail" ] && [ "$1" -ge 400 ] && exit 22
   exit 0
+}
+target=
+for h in "\${headers[@]}"; do case $h in 'X-Amz-Target: '*) target=\${h#X-Amz-Target: } ;; esac; done
+# SSM and Secrets Manager (JSON APIs): the answer for a name is $STUB_DIR/aws/<sha256 of the name>.
+json_api() {
+  local id= key
+  [[ $(cat "$call/stdin") =~ \"(Name|SecretId)\":\"([^\"]*)\" ]] && id=\${BASH_REMATCH[2]}
+  key=$(printf '%s' "$id" | sha256sum | cut -c1-64)
+  [ -f "$STUB_DIR/aws/$key" ] && respond 200 "$(cat "$STUB_DIR/aws/$key")"
+  respond 400 '{"__type":"ParameterNotFound","message":"not found"}'
 }
 has_token() { local h; for h in "\${headers[@]}"; do [ "$h" = "X-aws-ec2-metadata-token: ${STUB.imdsToken}" ] && return 0; done; return 1; }
 case $url in
@@ -73,6 +85,7 @@ case $url in
     esac
     respond 404 '' ;;
   *)
+    [ -n "$target" ] && json_api
     status=\${STUB_EC2_STATUS:-200}
     [ "$status" = 200 ] && respond 200 '<CreateTagsResponse><return>true</return></CreateTagsResponse>'
     respond "$status" '<Response><Errors><Error><Code>UnauthorizedOperation</Code></Error></Errors></Response>' ;;
@@ -81,7 +94,9 @@ esac
 
 /** Stubs that only record their call; `cloud-init status --wait` answers $STUB_CLOUD_INIT_RC. */
 const RECORDING_STUBS: Record<string, string> = {
+  // What is on disk while the reporter waits for cloud-init (the wrapper has finished by then).
   'cloud-init': `[ "$1 $2" = 'status --wait' ] || exit 0
+cp -a "$AMI_BAKE_ROOT" "$STUB_DIR/at-cloud-init"
 [ -n "\${STUB_CLOUD_INIT_DELAY:-}" ] && /usr/bin/sleep "$STUB_CLOUD_INIT_DELAY"
 exit "\${STUB_CLOUD_INIT_RC:-0}"`,
   systemctl: 'exit $((STUB_SYSTEMCTL_RC))',
@@ -106,12 +121,18 @@ export interface Run {
   /** `name args` of each recording stub, in call order. */
   calls(): string[];
   curlCalls(): CurlCall[];
-  /** The CreateTags calls: every curl call that is not to IMDS. */
+  /** The CreateTags calls: every curl call to EC2. */
   ec2Calls(): CurlCall[];
+  /** The SSM and Secrets Manager calls (they carry X-Amz-Target). */
+  secretCalls(): CurlCall[];
   /** Tags of the last CreateTags call. */
   tags(): Record<string, string>;
   console(): string;
   file(path: string): string;
+  /** A file as it was when the reporter asked cloud-init for its status; undefined if absent. */
+  fileAtCloudInit(path: string): { text: string; mode: number } | undefined;
+  /** Every file left under the fake root after the run, except the stand-in devices. */
+  filesLeft(): string[];
 }
 
 export interface RunOptions {
@@ -120,6 +141,28 @@ export interface RunOptions {
   foreground?: boolean;
   /** Files to create under the fake root before the run. */
   files?: Record<string, string>;
+  /** SSM parameter names and secret ARNs with the JSON body their Get call answers. */
+  aws?: Record<string, string>;
+}
+
+/** GetParameter's answer (WithDecryption) as SSM writes it. */
+export function ssmParameter(name: string, value: string): string {
+  const arn = `arn:aws:ssm:${STUB.region}:123456789012:parameter${name}`;
+  return JSON.stringify({
+    Parameter: { ARN: arn, DataType: 'text', Name: name, Type: 'SecureString', Value: value, Version: 3 },
+  });
+}
+
+/** GetSecretValue's answer as Secrets Manager writes it. */
+export function secretValue(arn: string, value: string): string {
+  const name = arn.split(':secret:')[1];
+  return JSON.stringify({
+    ARN: arn,
+    Name: name,
+    SecretString: value,
+    VersionId: 'v1',
+    VersionStages: ['AWSCURRENT'],
+  });
 }
 
 const dirs: string[] = [];
@@ -155,6 +198,9 @@ export function runScript(scriptText: string, options: RunOptions = {}): Run {
       2,
     ),
   );
+  mkdirSync(join(stubs, 'aws'));
+  for (const [id, body] of Object.entries(options.aws ?? {}))
+    writeFileSync(join(stubs, 'aws', createHash('sha256').update(id).digest('hex')), body);
   writeExecutable(join(bin, 'curl'), CURL_STUB);
   for (const [name, body] of Object.entries(RECORDING_STUBS)) {
     writeExecutable(join(bin, name), `#!/bin/bash\necho "${name} $*" >>"$STUB_DIR/calls.log"\n${body}\n`);
@@ -183,10 +229,19 @@ export function runScript(scriptText: string, options: RunOptions = {}): Run {
       readdirSync(join(stubs, 'curl'))
         .sort()
         .map((n) => parseCurlCall(join(stubs, 'curl', n))),
-    ec2Calls: () => run.curlCalls().filter((c) => !c.url.includes('/latest/')),
+    ec2Calls: () => run.curlCalls().filter((c) => !c.url.includes('/latest/') && !c.headers['x-amz-target']),
+    secretCalls: () => run.curlCalls().filter((c) => c.headers['x-amz-target'] !== undefined),
     tags: () => tagsOf(run.ec2Calls().at(-1)?.stdin ?? ''),
     console: () => read(join(root, 'dev', 'console')),
     file: (path: string) => read(join(root, path)),
+    fileAtCloudInit: (path: string) => {
+      const at = join(stubs, 'at-cloud-init', path);
+      return existsSync(at) ? { text: readFileSync(at, 'utf8'), mode: statSync(at).mode & 0o777 } : undefined;
+    },
+    filesLeft: () =>
+      readdirSync(root, { recursive: true, encoding: 'utf8' })
+        .filter((p) => !p.startsWith('dev') && statSync(join(root, p)).isFile())
+        .sort(),
   };
   return run;
 }

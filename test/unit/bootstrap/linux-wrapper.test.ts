@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LINUX_REPORTER } from '../../../lib/bootstrap/linux.js';
@@ -10,7 +10,7 @@ import {
   sanitizeLogTail,
   wrapUserData,
 } from '../../../lib/bootstrap/wrapper.js';
-import { cleanupRuns, runScript, STUB, shellPartOf } from './harness.js';
+import { cleanupRuns, runScript, STUB, secretValue, shellPartOf, ssmParameter } from './harness.js';
 import { expectedSignature, parseAuthorization } from './sigv4.js';
 
 const bakeId = 'bake-20240601-abcdef';
@@ -31,7 +31,12 @@ describe('Linux shell wrapper, run under bash with IMDS, EC2, cloud-init and pow
     });
     expect(run.console()).toContain('AMI-BAKE-LOG installing nginx\n');
     expect(run.console()).toMatch(/AMI-BAKE-RESULT \{"outcome":"success","exitCode":0\}\n$/);
-    expect(run.calls()).toEqual(['cloud-init status --wait', 'sync ', 'systemctl poweroff']);
+    expect(run.calls()).toEqual([
+      'cloud-init status --wait',
+      'cloud-init clean --logs',
+      'sync ',
+      'systemctl poweroff',
+    ]);
   });
 
   it('tags the instance with failure;exit=3 and powers off when the script exits 3', () => {
@@ -48,12 +53,30 @@ describe('Linux shell wrapper, run under bash with IMDS, EC2, cloud-init and pow
     expect(run.calls()).toContain('systemctl poweroff');
   });
 
-  it('logs the script output to /var/log/ami-bake/bootstrap.log and records the exit code', () => {
+  it('logs the script output to /var/log/ami-bake/bootstrap.log, readable by root only (0600), and records the exit code', () => {
     const run = runScript(shell('echo out\necho err >&2\nexit 7'));
 
-    expect(run.file('var/log/ami-bake/bootstrap.log')).toBe('out\nerr\n');
-    expect(run.file('var/lib/ami-bake/user-exit-code')).toBe('7\n');
+    expect(run.fileAtCloudInit('var/log/ami-bake/bootstrap.log')).toEqual({
+      text: 'out\nerr\n',
+      mode: 0o600,
+    });
+    expect(run.fileAtCloudInit('var/log/ami-bake/reporter.log')?.mode).toBe(0o600);
+    expect(run.fileAtCloudInit('var/lib/ami-bake/user-exit-code')?.text).toBe('7\n');
   });
+
+  it.each([
+    ['succeeds', 'echo done'],
+    ['fails', 'echo broken >&2\nexit 5'],
+  ])(
+    'leaves nothing of the bootstrap in the image when the script %s: script, logs and reporter are removed before power-off',
+    (_name, userScript) => {
+      const run = runScript(shell(userScript));
+
+      expect(run.fileAtCloudInit('var/lib/ami-bake/user-script')).toBeUndefined();
+      expect(run.filesLeft()).toEqual([]);
+      expect(run.calls().slice(-3)).toEqual(['cloud-init clean --logs', 'sync ', 'systemctl poweroff']);
+    },
+  );
 
   it('writes the user script byte for byte, however it is quoted or ends', () => {
     const script = [
@@ -65,11 +88,12 @@ describe('Linux shell wrapper, run under bash with IMDS, EC2, cloud-init and pow
       'AMI_BAKE_USER_SCRIPT_0000000000000000',
       'echo "$x $y $z $w"',
       '',
+      'cp "$0" "$AMI_BAKE_ROOT/copy-of-script"',
       'exit 0  ',
     ].join('\n');
     const run = runScript(shell(script));
 
-    expect(run.file('var/lib/ami-bake/user-script')).toBe(script);
+    expect(run.file('copy-of-script')).toBe(script);
     expect(run.tags()[RESULT_TAG_KEY]).toBe('success;exit=0');
   });
 
@@ -130,7 +154,7 @@ describe('Linux shell wrapper, run under bash with IMDS, EC2, cloud-init and pow
     const output = 'first\n\x1b[31mred\x1b[0m\ttab\r\ncafé ünïcode\x07 a&b=c+d;e%f/g?h#i "q" \'s\' ~`$\n\n';
     const run = runScript(shell(`printf '%s' '${output.replaceAll("'", "'\\''")}'`));
 
-    expect(run.file('var/log/ami-bake/bootstrap.log')).toBe(output);
+    expect(run.fileAtCloudInit('var/log/ami-bake/bootstrap.log')?.text).toBe(output);
     expect(run.tags()[LOG_TAIL_TAG_KEY]).toBe(sanitizeLogTail(output));
     expect(run.console()).toContain('AMI-BAKE-LOG red tab\n');
   });
@@ -161,7 +185,9 @@ describe('Linux shell wrapper, run under bash with IMDS, EC2, cloud-init and pow
     ]);
     expect(parseConsoleResult(run.console())).toMatchObject({ outcome: 'success', exitCode: 0 });
     expect(run.calls().at(-1)).toBe('systemctl poweroff');
-    expect(run.file('var/log/ami-bake/reporter.log')).toContain('CreateTags: HTTP 403');
+    // The reporter's own log is deleted with the rest: the console keeps what it said.
+    expect(run.console()).toMatch(/^ami-bake-reporter: .*CreateTags: HTTP 403/m);
+    expect(run.filesLeft()).toEqual([]);
   });
 
   it('still powers off when the instance has no instance profile', () => {
@@ -212,6 +238,113 @@ describe('Linux shell wrapper, run under bash with IMDS, EC2, cloud-init and pow
   });
 });
 
+describe('bootstrap.secrets: fetched on the builder with its role, never left anywhere', () => {
+  const dbPassword = 'pa$$w0rd "quoted" \\back`tick`';
+  const pem =
+    '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nbm90IGEgcmVhbCBrZXkgYXQgYWxs\n-----END PRIVATE KEY-----\n';
+  const secretArn = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:ami-bake/web/tls-AbCdEf';
+  const secrets = [
+    { parameter: '/ami-bake/web/db-password', env: 'DB_PASSWORD' },
+    { secretArn, file: '/run/ami-bake/tls.pem' },
+  ];
+  const aws = {
+    '/ami-bake/web/db-password': ssmParameter('/ami-bake/web/db-password', dbPassword),
+    [secretArn]: secretValue(secretArn, pem),
+  };
+  const withSecrets = (script: string) => wrapUserData({ platform: 'linux', script, bakeId, secrets });
+  // Where the test's script copies what it saw: outside the fake root, so not "left on disk".
+  const seen = [
+    'printf %s "$DB_PASSWORD" >"$AMI_BAKE_ROOT/../seen-env"',
+    'cp "$AMI_BAKE_ROOT/run/ami-bake/tls.pem" "$AMI_BAKE_ROOT/../seen-file"',
+    'stat -c %a "$AMI_BAKE_ROOT/run/ami-bake/tls.pem" >"$AMI_BAKE_ROOT/../seen-mode"',
+  ].join('\n');
+  const seenFile = (run: { dir: string }, name: string) => readFileSync(join(run.dir, name), 'utf8');
+
+  it('gives the script an SSM SecureString as a variable and a Secrets Manager secret as a 0600 file', () => {
+    const run = runScript(withSecrets(seen), { aws });
+
+    expect(run.tags()[RESULT_TAG_KEY]).toBe('success;exit=0');
+    expect(seenFile(run, 'seen-env')).toBe(dbPassword);
+    expect(seenFile(run, 'seen-file')).toBe(pem);
+    expect(seenFile(run, 'seen-mode')).toBe('600\n');
+  });
+
+  it("reads them with SigV4-signed GetParameter (WithDecryption, build region) and GetSecretValue (the secret's region)", () => {
+    const run = runScript(withSecrets('true'), { aws });
+    const [ssm, secretsManager] = run.secretCalls();
+
+    expect(ssm?.url).toBe(`https://ssm.${STUB.region}.amazonaws.com/`);
+    expect(ssm?.headers['x-amz-target']).toBe('AmazonSSM.GetParameter');
+    expect(ssm?.headers['content-type']).toBe('application/x-amz-json-1.1');
+    expect(JSON.parse(ssm?.stdin ?? '')).toEqual({ Name: '/ami-bake/web/db-password', WithDecryption: true });
+    expect(secretsManager?.url).toBe('https://secretsmanager.us-east-2.amazonaws.com/');
+    expect(secretsManager?.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
+    expect(JSON.parse(secretsManager?.stdin ?? '')).toEqual({ SecretId: secretArn });
+    for (const call of [ssm, secretsManager]) {
+      if (!call) throw new Error('missing call');
+      const auth = parseAuthorization(call.headers.authorization ?? '');
+      expect(auth?.signedHeaders).toContain('x-amz-target');
+      expect(auth?.signature).toBe(expectedSignature(call, STUB.secretAccessKey));
+    }
+    expect(secretsManager && parseAuthorization(secretsManager.headers.authorization ?? '')).toMatchObject({
+      region: 'us-east-2',
+      service: 'secretsmanager',
+    });
+  });
+
+  it("never lets a value reach the tag, the console, cloud-init's output or a file left on disk, even when the script prints it", () => {
+    const run = runScript(
+      withSecrets(
+        `${seen}\necho "password is $DB_PASSWORD"\ncat "$AMI_BAKE_ROOT/run/ami-bake/tls.pem"\nexit 3`,
+      ),
+      { aws },
+    );
+    const visible = [JSON.stringify(run.tags()), run.console(), run.result.stdout, run.result.stderr];
+    const log = run.fileAtCloudInit('var/log/ami-bake/bootstrap.log')?.text ?? '';
+
+    expect(seenFile(run, 'seen-env')).toBe(dbPassword); // the script did have them
+    for (const value of [dbPassword, ...pem.split('\n').filter(Boolean)]) {
+      for (const text of [...visible, log]) expect(text).not.toContain(value);
+    }
+    expect(run.tags()[LOG_TAIL_TAG_KEY]).toContain('password is [redacted]');
+    expect(run.console()).toContain('AMI-BAKE-LOG [redacted]\n');
+    expect(run.tags()[RESULT_TAG_KEY]).toBe('failure;exit=3');
+    expect(run.filesLeft()).toEqual([]);
+  });
+
+  it('decodes JSON escapes in the answer exactly', () => {
+    const tricky = 'é \\ " / \n\ttab $(touch /tmp/x) ✓';
+    const escaped = ssmParameter('/ami-bake/web/db-password', tricky)
+      .replace('é', '\\u00e9')
+      .replace(' / ', ' \\/ ');
+    const run = runScript(withSecrets(seen.split('\n')[0] ?? ''), {
+      aws: { ...aws, '/ami-bake/web/db-password': escaped },
+    });
+
+    expect(escaped).toContain('\\u00e9');
+    expect(seenFile(run, 'seen-env')).toBe(tricky);
+  });
+
+  it('fails the bootstrap without running the script when a secret cannot be fetched, naming it', () => {
+    const run = runScript(withSecrets('touch "$AMI_BAKE_ROOT/../script-ran"'), {
+      aws: { [secretArn]: aws[secretArn] },
+    });
+
+    expect(run.tags()[RESULT_TAG_KEY]).toBe('failure;exit=1');
+    expect(run.tags()[LOG_TAIL_TAG_KEY]).toMatch(/\/ami-bake\/web\/db-password: HTTP 400.*ParameterNotFound/);
+    expect(existsSync(join(run.dir, 'script-ran'))).toBe(false);
+    expect(run.filesLeft()).toEqual([]);
+  });
+
+  it('puts names in the user data, never values', () => {
+    const userData = withSecrets('true');
+
+    expect(userData).toContain('/ami-bake/web/db-password');
+    expect(userData).toContain(secretArn);
+    expect(userData).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+  });
+});
+
 describe('Linux cloud-config wrapper: the reporter part, run under bash', () => {
   const files = {
     'var/log/cloud-init-output.log': 'Cloud-init v. 24.1 running modules:final\npackages installed\n',
@@ -233,7 +366,8 @@ describe('Linux cloud-config wrapper: the reporter part, run under bash', () => 
       [LOG_TAIL_TAG_KEY]: 'Cloud-init v. 24.1 running modules:final packages installed',
     });
     expect(run.console()).toContain('AMI-BAKE-LOG packages installed\n');
-    expect(run.calls().at(-1)).toBe('systemctl poweroff');
+    expect(run.calls().slice(-3)).toEqual(['cloud-init clean --logs', 'sync ', 'systemctl poweroff']);
+    expect(run.filesLeft()).toEqual(['var/log/cloud-init-output.log']); // cloud-init clean --logs removes it on a real builder
   });
 });
 

@@ -59,6 +59,75 @@ describe('Windows wrapper (EC2Launch v2)', () => {
     expect(userData).not.toContain('\\`');
   });
 
+  it('strips the escaping | after every line break PowerShell knows, a lone CR included', () => {
+    expect(userData).toContain("$abUserScript = $abUserScript -replace '(?<=\\A|[\\r\\n])\\|', ''");
+  });
+
+  it('restricts its folder to SYSTEM and Administrators, and removes it (script and log) before shutting down', () => {
+    expect(userData).toContain(
+      "icacls $abDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F'",
+    );
+    const removed = userData.indexOf('Remove-Item -Recurse -Force -Path $abDir');
+    expect(removed).toBeGreaterThan(userData.indexOf('Write-AbConsole $abLines'));
+    expect(removed).toBeLessThan(userData.indexOf('Stop-Computer -Force'));
+  });
+
+  describe('with bootstrap.secrets', () => {
+    const secretArn = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:ami-bake/web/tls-AbCdEf';
+    const withSecrets = wrapUserData({
+      platform: 'windows',
+      script: 'Write-Host hi',
+      bakeId,
+      secrets: [
+        { parameter: '/ami-bake/web/db-password', env: 'DB_PASSWORD' },
+        { secretArn, file: 'C:\\ami-bake\\tls.pem' },
+      ],
+    });
+    const runsScript = withSecrets.indexOf('& $abExe');
+
+    it("fetches them with the AWS Tools before the script runs: SSM in the build region, Secrets Manager in the secret's", () => {
+      const ssm = withSecrets.indexOf(
+        "Get-SSMParameter -Name '/ami-bake/web/db-password' -WithDecryption $true -Region $abRegion -ErrorAction Stop",
+      );
+      const sm = withSecrets.indexOf(
+        `Get-SECSecretValue -SecretId '${secretArn}' -Region 'us-east-2' -ErrorAction Stop`,
+      );
+
+      expect(ssm).toBeGreaterThan(0);
+      expect(sm).toBeGreaterThan(0);
+      expect(Math.max(ssm, sm)).toBeLessThan(runsScript);
+    });
+
+    it('gives the child PowerShell a variable or a file readable by SYSTEM and Administrators only, and removes both afterwards', () => {
+      expect(withSecrets).toContain(
+        "[Environment]::SetEnvironmentVariable('DB_PASSWORD', $abValue, 'Process')",
+      );
+      expect(withSecrets).toContain("Set-AbSecretFile 'C:\\ami-bake\\tls.pem' $abValue");
+      expect(
+        withSecrets.indexOf("[Environment]::SetEnvironmentVariable('DB_PASSWORD', $null, 'Process')"),
+      ).toBeGreaterThan(runsScript);
+      expect(withSecrets.indexOf("Remove-Item -Force -Path 'C:\\ami-bake\\tls.pem'")).toBeGreaterThan(
+        runsScript,
+      );
+    });
+
+    it('replaces every value, and each line of a multi-line one, in each line the script prints, before the log and the console see it', () => {
+      expect(withSecrets).toMatch(
+        /2>&1 \|\s+ForEach-Object \{ Hide-AbSecret "\$_" \} \| Tee-Object -FilePath \$abLog/,
+      );
+      expect(withSecrets).toContain('$abRedact += @($abValue -split "`r?`n" | Where-Object { $_ })');
+    });
+
+    it('does not run the script when a secret cannot be fetched, and reports failure', () => {
+      expect(withSecrets).toContain('if ($abSecretsOk) {');
+      expect(withSecrets).toContain("'ami-bake: secret /ami-bake/web/db-password could not be fetched: '");
+    });
+
+    it('puts names in the user data, never values', () => {
+      expect(withSecrets).not.toMatch(/SecretString\s*=|Value\s*=\s*'/);
+    });
+  });
+
   it('refuses a script that contains </powershell>, which would end the block early', () => {
     expect(() => wrap('Write-Host "</PowerShell>"')).toThrow(/<\/powershell>/);
   });

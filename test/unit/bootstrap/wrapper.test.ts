@@ -198,6 +198,8 @@ describe('inspectUserData', () => {
     'indented closer and pipe lines': "  '@\n| not a pipe\n||\n|'@\n",
     'CRLF with backticks and $': 'Write-Host "tab`there $env:USERNAME"\r\n\'@\r\nexit 3\r\n',
     'unicode, no trailing newline': 'Write-Host "ünï ✓"',
+    'Unicode single quotes as closers': '\u2019@\n\u2018@\n\u201a@\n  \u201b@\n|\u2019@\n',
+    'lone CRs before closers and pipes': "a\r'@\r|b\r\u2019@\r\n|c\r",
   };
 
   it.each(Object.entries(shellScripts))('round-trips a shell script: %s', (_name, script) => {
@@ -226,6 +228,18 @@ describe('inspectUserData', () => {
       userScript: script,
     });
   });
+
+  it.each(Object.entries(powerShells))(
+    'leaves no line PowerShell would read as the end of the here-string, after LF, CRLF or a lone CR: %s',
+    (_name, script) => {
+      const userData = wrapUserData({ platform: 'windows', script, bakeId });
+      const start = userData.indexOf("$abUserScript = @'\n") + "$abUserScript = @'\n".length;
+      const end = userData.indexOf("\n'@\n$abUserScript = ");
+      // PowerShell ends a line at LF, CRLF or a lone CR, and takes U+2018..U+201B as single quotes.
+      const lines = userData.slice(start, end).split(/\r\n|\r|\n/);
+      expect(lines.filter((line) => /^\s*['\u2018-\u201b]@/.test(line))).toEqual([]);
+    },
+  );
 
   it.each([
     ['a plain shell script', '#!/bin/bash\necho hi\n'],

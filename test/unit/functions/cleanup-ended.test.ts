@@ -157,6 +157,19 @@ describe('cleanupEnded, for an execution stopped by hand (console or StopExecuti
     expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: EXECUTION_ARN });
   });
 
+  it('finds the target regions in the recipe ResolveRecipe loaded when the input names the recipe only', async () => {
+    // Prepare: a cancelled bake (no event to publish), started with a recipe name as executions are.
+    givenHistory(history('ABORTED', 'BakeCancelled'));
+    const input = JSON.stringify({ bakeId: BAKE_ID, recipeName: 'web' });
+
+    // Act
+    await cleanupEnded(ended({ input, error: 'BakeCancelled' }), deps());
+
+    // Assess
+    for (const region of REGIONS)
+      expect(ec2.mock(region), region).toHaveReceivedCommand(DescribeImagesCommand);
+  });
+
   it('passes the error and cause given to StopExecution on in the cause', async () => {
     // Prepare
     givenHistory(history('ABORTED', 'Operator', 'wrong base image'));

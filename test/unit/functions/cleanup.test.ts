@@ -113,10 +113,10 @@ function bakeLeftovers(): Record<string, World> {
         { id: 'i-0builder00000001', state: 'stopped', tags: [...ours] },
         { id: 'i-0other000000001', state: 'running', tags: [...theirs] },
       ],
-      // The source image's snapshot is not tagged yet (FinalizeImage never ran).
-      images: [{ id: 'ami-0source000000001', tags: [...ours], snapshotIds: ['snap-0untagged000001'] }],
+      // The source image's snapshot, tagged at creation (CreateImage TagSpecifications).
+      images: [{ id: 'ami-0source000000001', tags: [...ours], snapshotIds: ['snap-0source00000001'] }],
       snapshots: [
-        { id: 'snap-0untagged000001', tags: [] },
+        { id: 'snap-0source00000001', tags: [...ours] },
         { id: 'snap-0other00000001', tags: [...theirs] },
       ],
     },
@@ -169,7 +169,7 @@ describe('cleanup', () => {
     // Assess
     expect(report.deletedSnapshots).toEqual(
       expect.arrayContaining([
-        { region: BUILD_REGION, snapshotId: 'snap-0untagged000001' },
+        { region: BUILD_REGION, snapshotId: 'snap-0source00000001' },
         { region: 'eu-west-1', snapshotId: 'snap-0copyeu00000001' },
         { region: 'eu-west-1', snapshotId: 'snap-0orphan0000001' },
       ]),
@@ -390,22 +390,28 @@ describe('cleanup, with the ids the execution state already holds', () => {
 });
 
 describe('cleanup, the order of removal and the report across attempts', () => {
-  it('tags an untagged snapshot before deregistering its image, so a failure in between cannot orphan it', async () => {
-    // Prepare
+  it('leaves alone an untagged snapshot behind its image: bake tags are set only at creation, and IAM would refuse', async () => {
+    // Prepare: a snapshot made before snapshots were tagged at creation.
     const worlds = bakeLeftovers();
+    const image = worlds[BUILD_REGION]?.images[0];
+    if (image) image.snapshotIds = ['snap-0untagged000001'];
+    worlds[BUILD_REGION]?.snapshots.push({ id: 'snap-0untagged000001', tags: [] });
     const { ec2, mock } = fakeEc2(worlds);
-    mock(BUILD_REGION).on(DeregisterImageCommand).rejects(awsError('InternalError', 'try again'));
 
     // Act
-    const result = cleanup({ bakeId: BAKE_ID, regions: [BUILD_REGION] }, { ec2 });
+    const report = await cleanup({ bakeId: BAKE_ID, regions: [BUILD_REGION] }, { ec2 });
 
     // Assess
-    await expect(result).rejects.toBeInstanceOf(CleanupIncompleteError);
-    const snapshot = worlds[BUILD_REGION]?.snapshots.find((s) => s.id === 'snap-0untagged000001');
-    expect(snapshot?.tags).toEqual([{ Key: 'ami-bake:bake-id', Value: BAKE_ID }]);
+    expect(mock(BUILD_REGION)).not.toHaveReceivedCommand(CreateTagsCommand);
+    expect(report.deregisteredImages).toEqual([{ region: BUILD_REGION, imageId: 'ami-0source000000001' }]);
+    expect(report.deletedSnapshots).not.toContainEqual({
+      region: BUILD_REGION,
+      snapshotId: 'snap-0untagged000001',
+    });
+    expect(worlds[BUILD_REGION]?.snapshots.find((s) => s.id === 'snap-0untagged000001')?.tags).toEqual([]);
   });
 
-  it('tags, then deregisters, then deletes', async () => {
+  it('deregisters, then deletes, and never tags', async () => {
     // Prepare
     const { ec2, mock } = fakeEc2(bakeLeftovers());
 
@@ -417,7 +423,7 @@ describe('cleanup, the order of removal and the report across attempts', () => {
       .calls()
       .map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name)
       .filter((n) => ['CreateTagsCommand', 'DeregisterImageCommand', 'DeleteSnapshotCommand'].includes(n));
-    expect(order).toEqual(['CreateTagsCommand', 'DeregisterImageCommand', 'DeleteSnapshotCommand']);
+    expect(order).toEqual(['DeregisterImageCommand', 'DeleteSnapshotCommand']);
   });
 
   it('reports again, on a retried attempt, what the state names and earlier attempts removed', async () => {
@@ -452,7 +458,7 @@ describe('cleanup, the order of removal and the report across attempts', () => {
     expect(reportOf((error as Error).message)).toEqual({
       terminatedInstances: [{ region: BUILD_REGION, instanceId: 'i-0builder00000001' }],
       deregisteredImages: [{ region: BUILD_REGION, imageId: 'ami-0source000000001' }],
-      deletedSnapshots: [{ region: BUILD_REGION, snapshotId: 'snap-0untagged000001' }],
+      deletedSnapshots: [{ region: BUILD_REGION, snapshotId: 'snap-0source00000001' }],
       problems: ['eu-west-1: UnauthorizedOperation: not allowed'],
     });
   });

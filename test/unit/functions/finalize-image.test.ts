@@ -8,7 +8,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { finalizeImage, launchPermissions } from '../../../functions/finalize-image/core.js';
 import { ImageFailedError } from '../../../lib/errors.js';
-import { BUILD_REGION, context, LINEAGE_TAGS, now, recipe, regionalEc2 } from './fixtures.js';
+import { BUILD_REGION, context, now, recipe, regionalEc2 } from './fixtures.js';
 
 const REGIONS = [BUILD_REGION, 'eu-west-1'];
 const { ec2, mock } = regionalEc2(REGIONS);
@@ -82,7 +82,7 @@ describe('launchPermissions', () => {
 });
 
 describe('finalizeImage', () => {
-  it('tags each image and its snapshots in its own region with the recipe tags and the lineage', async () => {
+  it("tags each image and its snapshots in its own region with the recipe tags, never the pipeline's (set at creation)", async () => {
     // Act
     const result = await finalizeImage(
       input(recipe({ image: { tags: { team: 'platform' }, snapshotTags: { backup: 'none' } } })),
@@ -103,13 +103,21 @@ describe('finalizeImage', () => {
     ] as const) {
       expect(mock(region)).toHaveReceivedCommandWith(CreateTagsCommand, {
         Resources: [imageId],
-        Tags: expect.arrayContaining([...LINEAGE_TAGS, { Key: 'team', Value: 'platform' }]),
+        Tags: expect.arrayContaining([{ Key: 'team', Value: 'platform' }]),
       });
       expect(mock(region)).toHaveReceivedCommandWith(CreateTagsCommand, {
         Resources: [snapshotId],
-        Tags: expect.arrayContaining([...LINEAGE_TAGS, { Key: 'backup', Value: 'none' }]),
+        Tags: expect.arrayContaining([{ Key: 'backup', Value: 'none' }]),
       });
     }
+    // IAM lets FinalizeImage add tags only outside the pipeline's ami-bake: prefix.
+    const keys = [BUILD_REGION, 'eu-west-1'].flatMap((region) =>
+      mock(region)
+        .commandCalls(CreateTagsCommand)
+        .flatMap((c) => (c.args[0].input.Tags ?? []).map((t) => t.Key ?? '')),
+    );
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => k.toLowerCase().startsWith('ami-bake:'))).toEqual([]);
   });
 
   it('adds the launch permissions to every regional image', async () => {

@@ -61,6 +61,8 @@ export const LINEAGE_TAGS: Tag[] = [
   { Key: 'ami-bake:recipe-hash', Value: 'a'.repeat(64) },
   { Key: 'ami-bake:content-key', Value: 'c'.repeat(64) },
   { Key: 'ami-bake:base-image-id', Value: base.imageId },
+  // STACK_NAME is unset in tests: the local default.
+  { Key: 'ami-bake:stack', Value: 'ami-bake-local' },
 ];
 
 /** An AWS service error as the SDK throws it: the error code is the `name`. */

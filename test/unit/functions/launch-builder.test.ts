@@ -212,6 +212,21 @@ describe('launchBuilder', () => {
     });
   });
 
+  it("has the builder fetch the recipe's bootstrap.secrets: their names are in the user data, to be read on the instance", async () => {
+    // Prepare
+    const secrets = [{ parameter: '/ami-bake/web/db-password', env: 'DB_PASSWORD' }];
+
+    // Act
+    const input = await launch({
+      recipe: recipe({ bootstrap: { script: 'true', secrets } }),
+      context: context(),
+    });
+
+    // Assess
+    const userData = Buffer.from(input.UserData ?? '', 'base64').toString('utf8');
+    expect(userData).toContain("ab_secret ssm \"$AB_REGION\" '/ami-bake/web/db-password' env 'DB_PASSWORD'");
+  });
+
   it('never puts a task token from the state into the user data', async () => {
     // Prepare: the state a launch sees may carry a token; nothing of it belongs on the instance.
     const taskToken = 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token';

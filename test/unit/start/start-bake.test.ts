@@ -83,7 +83,7 @@ async function setup(
 }
 
 describe('startBake', () => {
-  it('starts an execution named after the recipe and content key, with the recipe as input', async () => {
+  it('starts an execution named after the recipe and content key, with the recipe name as input', async () => {
     // Prepare
     const { deps, executions } = await setup();
 
@@ -98,7 +98,7 @@ describe('startBake', () => {
     expect(started?.name.length).toBeLessThanOrEqual(80);
     expect(started?.input).toMatchObject({
       bakeId: started?.name,
-      recipe: { name: 'web' },
+      recipeName: 'web',
       request: { source: 'api' },
     });
   });
@@ -123,7 +123,10 @@ describe('startBake', () => {
 
   it('bakes anyway with force: true even when the images exist', async () => {
     // Prepare
-    const { deps, executions, skipped } = await setup({ images: true });
+    const { deps, executions, skipped } = await setup({
+      images: true,
+      recipe: { overrides: { force: true } },
+    });
 
     // Act
     const result = await startBake({ recipe: 'web', source: 'api', force: true }, deps);
@@ -230,7 +233,7 @@ describe('startBake', () => {
 
   it('refuses an idempotency key reused with different overrides (IdempotencyConflictError)', async () => {
     // Prepare
-    const { deps } = await setup();
+    const { deps } = await setup({ recipe: { overrides: { instanceTypes: ['t3.large'] } } });
     await startBake({ recipe: 'web', source: 'api', idempotencyKey: 'deploy-7' }, deps);
 
     // Act

@@ -27,14 +27,27 @@ export interface World {
 
 export const NOW = new Date('2026-11-26T12:00:00.000Z');
 export const hoursAgo = (h: number): Date => new Date(NOW.getTime() - h * 3_600_000);
-export const bakeTag = (bakeId: string): Tag[] => [{ Key: 'ami-bake:bake-id', Value: bakeId }];
+/** STACK_NAME is unset in tests: the local default. */
+export const STACK = 'ami-bake-local';
+export const bakeTag = (bakeId: string, stack = STACK): Tag[] => [
+  { Key: 'ami-bake:bake-id', Value: bakeId },
+  { Key: 'ami-bake:stack', Value: stack },
+];
 
-/** A bake's builder, image and snapshot in a world, created `age` hours before NOW. */
-export function bakeIn(world: World, bakeId: string, n: number, age = 1, state = 'stopped'): World {
+/** A bake's builder, image and snapshot in a world, created `age` hours before NOW, by `stack`. */
+export function bakeIn(
+  world: World,
+  bakeId: string,
+  n: number,
+  age = 1,
+  state = 'stopped',
+  stack = STACK,
+): World {
   const at = hoursAgo(age);
-  world.instances.push({ id: `i-${n}`, state, tags: bakeTag(bakeId), launched: at });
-  world.images.push({ id: `ami-${n}`, tags: bakeTag(bakeId), snapshotIds: [`snap-${n}`], created: at });
-  world.snapshots.push({ id: `snap-${n}`, tags: bakeTag(bakeId), started: at });
+  const tags = bakeTag(bakeId, stack);
+  world.instances.push({ id: `i-${n}`, state, tags, launched: at });
+  world.images.push({ id: `ami-${n}`, tags, snapshotIds: [`snap-${n}`], created: at });
+  world.snapshots.push({ id: `snap-${n}`, tags, started: at });
   return world;
 }
 

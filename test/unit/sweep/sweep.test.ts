@@ -234,6 +234,18 @@ describe('sweepLeftovers', () => {
     ]);
   });
 
+  it("leaves another stage's bakes alone, even when told to remove everything: only this stack's tag is its to judge", async () => {
+    const w = { 'us-east-1': bakeIn(emptyWorld(), OTHER, 3, 25, 'stopped', 'ami-bake-prod') };
+
+    const { run, fake } = sweep(w, {}, { unknownBakes: 'everything' });
+    const report = await run;
+
+    expect(fake.mutations()).toEqual([]);
+    expect(left(w['us-east-1'])).toEqual(untouched(3));
+    expect(report.removed).toEqual([]);
+    expect(report.inspected).toEqual({ instances: 0, images: 0, snapshots: 0 });
+  });
+
   it('judges a bake without an execution by its newest resource, in any region', async () => {
     const w = worlds(48);
     (w['eu-west-1'] as World).images.push({
@@ -366,7 +378,7 @@ describe('sweepLeftovers', () => {
     expect(error).not.toHaveBeenCalled();
   });
 
-  it('describes each resource type once per region, by tag key', async () => {
+  it("describes each resource type once per region, by this stack's tag", async () => {
     const { run, fake } = sweep(worlds(), { [OURS]: 'RUNNING', [OTHER]: 'RUNNING' });
     const report = await run;
 
