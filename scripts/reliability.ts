@@ -91,7 +91,7 @@ function main() {
         .filter((f) => f.endsWith('.json'))
         .flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as MatrixRun[])
     : [];
-  const when = `${new Date().toISOString().slice(0, 10)}, ${runs.length} of ${SCENARIOS.length} scenarios, on ${process.platform} Node ${process.versions.node}`;
+  const when = `${new Date().toISOString().slice(0, 10)}, ${runs.length} of ${SCENARIOS.length} scenarios (reports/fault-matrix/, written by the matrix tests)`;
   writeFileSync(RELIABILITY_DOC, renderReliability(runs, when));
   console.log(`wrote ${RELIABILITY_DOC} (${runs.length} runs)`);
 }
