@@ -1,19 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureVenv } from './venv.js';
 
 /**
  * The local AWS emulator: moto's server, pinned in local/emulator-requirements.txt, installed
@@ -23,7 +14,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const requirements = join(root, 'local', 'emulator-requirements.txt');
 export const venvDir = process.env.AMI_BAKE_EMULATOR_VENV ?? join(root, '.venv-emulator');
 const motoServer = join(venvDir, 'bin', 'moto_server');
-const stamp = join(venvDir, '.ami-bake-requirements');
 
 export function emulatorVersion(): string {
   return readFileSync(requirements, 'utf8').trim();
@@ -31,54 +21,12 @@ export function emulatorVersion(): string {
 
 /** Creates the virtualenv and installs moto unless the pinned requirements are already there. */
 export async function ensureEmulator(log: (line: string) => void = () => {}): Promise<void> {
-  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-  if (existsSync(motoServer) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
-  await withLock(`${venvDir}.lock`, () => {
-    if (existsSync(motoServer) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return;
-    log(
-      `installing the AWS emulator (${emulatorVersion()}) into ${venvDir} (first run only, about a minute)`,
-    );
-    const python = process.env.PYTHON ?? 'python3';
-    run(python, ['-m', 'venv', venvDir]);
-    run(join(venvDir, 'bin', 'python'), [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '-r',
-      requirements,
-    ]);
-    writeFileSync(stamp, wanted);
+  await ensureVenv({
+    dir: venvDir,
+    requirements,
+    what: `the AWS emulator (${emulatorVersion()}, about a minute)`,
+    log,
   });
-}
-
-function run(command: string, args: string[]) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}); is python3 with venv installed?`,
-    );
-  }
-}
-
-async function withLock(lock: string, work: () => void): Promise<void> {
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${lock}; remove it if no install is running`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  try {
-    work();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 export interface RunningEmulator {

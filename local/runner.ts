@@ -297,7 +297,7 @@ async function execute(o: ExecuteOptions) {
     o.signal?.removeEventListener('abort', onAbort);
   }
   if (cancelled) {
-    await cancelled_(o, invoke, captured, outputs, current ?? 'unknown');
+    await cleanUpCancelledBake(o, invoke, captured, outputs, current ?? 'unknown');
   }
   // One last pass: answers (and forgets) waits whose execution moved on, as the schedule would.
   await invoke('reconcileWaits', {}).catch(() => undefined);
@@ -308,7 +308,7 @@ async function execute(o: ExecuteOptions) {
  * What a cancel does in AWS after StopExecution (lib/bakes/cancel.ts): a stopped execution runs
  * no more states, so the tag-driven cleanup and the Bake Failed event run outside it.
  */
-async function cancelled_(
+async function cleanUpCancelledBake(
   o: ExecuteOptions,
   invoke: (fn: string, event: unknown) => Promise<unknown>,
   captured: Record<string, unknown>,

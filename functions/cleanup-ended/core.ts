@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventsSend, SfnSend } from '../../lib/aws/clients.js';
-import { BAKE_CANCELLED } from '../../lib/bakes/cancel.js';
+import { BAKE_CANCELLED, cleanupReport } from '../../lib/bakes/cancel.js';
 import { BAKE_NOT_ANNOUNCED, fetchBake, recipeOfBakeId, summarizeBake } from '../../lib/bakes/status.js';
 import { bakeFailedDetail } from '../../lib/events.js';
 import { logger } from '../../lib/logger.js';
@@ -113,20 +113,6 @@ export async function cleanupEnded(
     },
   );
   return { bakeId, status, cleanup: report, eventPublished };
-}
-
-/** A cleanup that could not remove everything still answers: what remains is in `problems`. */
-async function cleanupReport(run: () => Promise<CleanupReport>): Promise<CleanupReport> {
-  try {
-    return await run();
-  } catch (error) {
-    return {
-      terminatedInstances: [],
-      deregisteredImages: [],
-      deletedSnapshots: [],
-      problems: [`${(error as Error).name}: ${(error as Error).message}`],
-    };
-  }
 }
 
 type LooseRecipe = { name?: unknown; distribution?: { regions?: unknown[] } };

@@ -93,7 +93,7 @@ export async function cancelBake(request: CancelRequest, deps: CancelDeps): Prom
 }
 
 /** A cleanup that could not remove everything still answers: what remains is in `problems`. */
-async function cleanupReport(run: () => Promise<CleanupReport>): Promise<CleanupReport> {
+export async function cleanupReport(run: () => Promise<CleanupReport>): Promise<CleanupReport> {
   try {
     return await run();
   } catch (error) {
