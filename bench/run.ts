@@ -1,138 +1,64 @@
 /**
- * Benchmarks: bundle sizes, cold import time of each Lambda bundle, and local bake wall time.
- * Speed and size goals live here, not in timed tests: this machine is shared and noisy, so each
- * figure is a median of several runs and the report says what else was running.
+ * Benchmarks: every performance target of issue 8, each measured and reported as met or not, with
+ * the figure and the command that reproduces it. Speed and size goals live here, not in timed
+ * tests: this machine is shared and noisy, so each figure is a median of several runs and the
+ * report says what else was running.
  *
- *   npm run bench            # writes bench/REPORT.md
- *   npm run bench -- --runs 5
+ *   npm run bench                       # every section; writes docs/performance.md
+ *   npm run bench -- --only bundles     # one section (repeatable); prints it, writes nothing
+ *   npm run bench -- --runs 5 --quick
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadRecipeFile } from '../lib/recipe/load.js';
-import { ensureEmulator, startEmulator } from '../local/emulator.js';
+import type { SectionResult } from './section.js';
+import { SECTIONS } from './sections.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    only: { type: 'string', multiple: true },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
 const runs = Math.max(1, Number(values.runs));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
-
-function bundles() {
-  const dir = mkdtempSync(join(tmpdir(), 'ami-bake-bench-'));
-  const t0 = performance.now();
-  execFileSync('npx', ['serverless', 'package', '--stage', 'bench', '--package', dir], {
-    stdio: 'ignore',
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
-  });
-  const packageSeconds = (performance.now() - t0) / 1000;
-  const rows = [];
-  for (const zip of readdirSync(dir).filter((f) => f.endsWith('.zip'))) {
-    const out = join(dir, zip.replace(/\.zip$/, ''));
-    execFileSync('unzip', ['-q', '-o', join(dir, zip), '-d', out]);
-    const mjs = findMjs(out);
-    const imports = Array.from({ length: runs }, () => coldImport(mjs, out));
-    rows.push({
-      fn: zip.replace(/\.zip$/, ''),
-      zip: statSync(join(dir, zip)).size,
-      mjs: statSync(mjs).size,
-      importMs: median(imports),
-    });
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return { packageSeconds, rows: rows.sort((a, b) => a.fn.localeCompare(b.fn)) };
+const only = values.only ?? [];
+const unknown = only.filter((n) => !SECTIONS.some((s) => s.name === n));
+if (unknown.length > 0) {
+  console.error(
+    `bench: unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.name).join(', ')}`,
+  );
+  process.exit(2);
 }
-
-function findMjs(dir: string): string {
-  for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
-    if (entry.endsWith('handler.mjs')) return join(dir, entry);
-  }
-  throw new Error(`no handler.mjs in ${dir}`);
-}
-
-/** A fresh Node process importing the bundle: what a Lambda cold start pays for our code. */
-function coldImport(file: string, cwd: string): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
-  // As Lambda runs it: from the unzipped package, with the environment serverless.yml sets.
-  const env = {
-    ...process.env,
-    AWS_REGION: 'us-east-1',
-    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ami-bake-bench',
-  };
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env,
-    cwd,
-  });
-  if (r.status !== 0) throw new Error(`import of ${file} failed: ${r.stderr}`);
-  return Number(r.stdout.trim());
-}
-
-async function localBakes() {
-  await ensureEmulator();
-  const emulator = await startEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'bench';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
-  try {
-    const loaded = await loadRecipeFile('recipes/example.yml');
-    if (!loaded.ok) throw new Error('example recipe is invalid');
-    const { runLocalBake } = await import('../local/runner.js');
-    const walls: number[] = [];
-    const stages = new Map<string, number[]>();
-    for (let i = 0; i < runs; i++) {
-      const result = await runLocalBake({
-        recipe: loaded.recipe,
-        region: 'us-east-1',
-        onProgress: (p) => {
-          if (p.kind === 'state' && p.phase === 'done' && p.seconds !== undefined) {
-            stages.set(p.label, [...(stages.get(p.label) ?? []), p.seconds]);
-          }
-        },
-      });
-      if (result.status !== 'succeeded')
-        throw new Error(`bake ${i} failed: ${JSON.stringify(result.failure)}`);
-      walls.push(result.durationSeconds);
-    }
-    return { walls, stages: [...stages.entries()].map(([label, xs]) => ({ label, ms: median(xs) * 1000 })) };
-  } finally {
-    await emulator.stop();
-  }
-}
+const chosen = only.length > 0 ? SECTIONS.filter((s) => only.includes(s.name)) : SECTIONS;
 
 const startLoad = loadavg()[0] ?? 0;
-const b = bundles();
-const bakes = await localBakes();
-const report = `# Benchmark report
+const results: SectionResult[] = [];
+for (const section of chosen) {
+  const t0 = performance.now();
+  console.error(`bench: ${section.name} ...`);
+  results.push(await section.run({ runs, quick: values.quick ?? false }));
+  console.error(`bench: ${section.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+const verdict = (met: boolean | undefined) =>
+  met === undefined ? 'not measured' : met ? 'met' : '**missed**';
+const targets = results.flatMap((r) => r.targets);
+const report = `# Performance
 
 Generated by \`npm run bench\` on ${new Date().toISOString()}: Node ${process.version}, ${cpus().length} cores
 (${cpus()[0]?.model ?? 'unknown'}), 1-minute load average ${startLoad.toFixed(2)} at the start and
-${(loadavg()[0] ?? 0).toFixed(2)} at the end. Medians of ${runs} runs. Figures from a shared machine:
-compare runs on the same machine, not across machines.
+${(loadavg()[0] ?? 0).toFixed(2)} at the end. Medians of ${runs} runs${values.quick ? ' (quick run)' : ''}.
+Figures from a shared machine: compare runs on the same machine, not across machines.
 
-## Lambda bundles (\`serverless package\`, esbuild, ESM, AWS SDK bundled)
+## Targets
 
-Packaging took ${b.packageSeconds.toFixed(1)} s.
+| Target | Goal | This run | Verdict | Reproduce |
+| --- | --- | --- | --- | --- |
+${targets.map((t) => `| ${t.name} | ${t.goal} | ${t.figure} | ${verdict(t.met)} | \`${t.reproduce}\` |`).join('\n')}
 
-| Function | Zip | handler.mjs | Cold import (ms) |
-| --- | ---: | ---: | ---: |
-${b.rows.map((r) => `| ${r.fn} | ${kib(r.zip)} | ${kib(r.mjs)} | ${r.importMs.toFixed(0)} |`).join('\n')}
+${results.map((r) => `## ${r.title}\n\n${r.markdown.trim()}\n`).join('\n')}`;
 
-Cold import is a fresh \`node\` process importing the bundle: the part of a Lambda cold start
-that our code controls (the runtime's own start is not included).
-
-## Local bake of recipes/example.yml (three regions, emulator already running)
-
-Wall time per bake: median ${median(bakes.walls).toFixed(2)} s (runs: ${bakes.walls.map((w) => w.toFixed(2)).join(', ')} s).
-The first bake in a process also pays for importing the handlers and the SDK.
-
-| Stage | Median (ms) |
-| --- | ---: |
-${bakes.stages.map((s) => `| ${s.label} | ${s.ms.toFixed(0)} |`).join('\n')}
-
-In the emulator EC2 state changes are instant, so these figures measure the pipeline's own
-overhead (handlers, SDK calls, DynamoDB, EventBridge, the interpreter), not AWS's build times.
-`;
-writeFileSync('bench/REPORT.md', report);
+if (only.length === 0 || values.out) writeFileSync(values.out ?? 'docs/performance.md', report);
 console.log(report);
