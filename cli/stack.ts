@@ -1,4 +1,4 @@
-import { type SfnSend, sfn } from '../lib/aws/clients.js';
+import { type SfnSend, sfn } from '../lib/aws/sfn.js';
 import type { Io } from './io.js';
 import { bakeRef, resolveTarget, type Target, type TargetArgs, targetSpec } from './target.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseImageSchema, cleanupReportSchema, regionalImagesSchema } from './state.js';
 
 /** Every event the pipeline publishes has `source: ami-bake`. Documented in docs/events.md. */

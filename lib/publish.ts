@@ -1,5 +1,5 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { EventsSend } from './aws/clients.js';
+import type { EventsSend } from './aws/eventbridge.js';
 import { EventNotPublishedError, EventThrottledError } from './errors.js';
 import { type DetailType, EVENT_DETAILS, EVENT_SOURCE } from './events.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ARCHITECTURES, recipeSchema } from './recipe/schema.js';
 import { overridesSchema } from './start/request.js';
 

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -65,7 +65,7 @@ export async function playBuilder(
     log: '',
   };
   if (inspected.platform === 'linux') {
-    const syntax = bashSyntax(
+    const syntax = await bashSyntax(
       inspected.format === 'shell'
         ? { wrapper: userData, script: inspected.userScript }
         : { wrapper: userData },
@@ -147,23 +147,50 @@ async function untilRunning(
   }
 }
 
-function bashSyntax(files: { wrapper: string; script?: string }): { checks: string[]; error?: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ami-bake-userdata-'));
+async function bashSyntax(files: {
+  wrapper: string;
+  script?: string;
+}): Promise<{ checks: string[]; error?: string }> {
   const checks: string[] = [];
-  try {
-    for (const [name, text] of Object.entries(files)) {
-      if (text === undefined) continue;
-      // Only shell scripts: a user script with another interpreter (#!/usr/bin/python3) is not bash.
-      if (name === 'script' && /^#!/.test(text) && !/^#!.*\b(ba)?sh\b/.test(text)) continue;
-      const path = join(dir, `${name}.sh`);
-      writeFileSync(path, text);
-      const r = spawnSync('bash', ['-n', path], { encoding: 'utf8' });
-      if (r.status !== 0)
-        return { checks, error: `bash -n on the ${name}: ${r.stderr.replaceAll(path, name).trim()}` };
-      checks.push(`bash -n passes on the ${name === 'script' ? "recipe's script" : 'wrapper'}`);
-    }
-    return { checks };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  for (const [name, text] of Object.entries(files)) {
+    if (text === undefined) continue;
+    // Only shell scripts: a user script with another interpreter (#!/usr/bin/python3) is not bash.
+    if (name === 'script' && /^#!/.test(text) && !/^#!.*\b(ba)?sh\b/.test(text)) continue;
+    const stderr = await bashCheck(text);
+    if (stderr !== undefined)
+      return { checks, error: `bash -n on the ${name}: ${stderr.replaceAll(SCRIPT_PATH, name).trim()}` };
+    checks.push(`bash -n passes on the ${name === 'script' ? "recipe's script" : 'wrapper'}`);
   }
+  return { checks };
+}
+
+const SCRIPT_PATH = '<user data>';
+
+/**
+ * `bash -n` on a text: its stderr when the syntax is wrong, else undefined. Asynchronous (a
+ * synchronous spawn would stall every other bake of the process) and remembered by text: the
+ * bakes of one recipe check the same script.
+ */
+const verdicts = new Map<string, Promise<string | undefined>>();
+function bashCheck(text: string): Promise<string | undefined> {
+  let verdict = verdicts.get(text);
+  if (!verdict) {
+    if (verdicts.size > 256) verdicts.clear();
+    verdict = (async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ami-bake-userdata-'));
+      const path = join(dir, 'user-data.sh');
+      try {
+        await writeFile(path, text);
+        return await new Promise<string | undefined>((resolve) =>
+          execFile('bash', ['-n', path], { encoding: 'utf8' }, (error, _out, stderr) =>
+            resolve(error ? stderr.replaceAll(path, SCRIPT_PATH) : undefined),
+          ),
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    })();
+    verdicts.set(text, verdict);
+  }
+  return verdict;
 }

@@ -117,10 +117,33 @@ export function handlerPath(functionKey: string): string {
   return join(root, 'functions', folder, 'handler.ts');
 }
 
+/**
+ * Each handler module by function key, imported only when a local bake needs it. Written out (not
+ * built from handlerPath) so that the prebuilt CLI bundle (scripts/build-cli.mjs) can include them.
+ */
+const HANDLER_MODULES: Record<string, () => Promise<{ handler: Handler }>> = {
+  resolveRecipe: () => import('../functions/resolve-recipe/handler.js'),
+  launchBuilder: () => import('../functions/launch-builder/handler.js'),
+  registerWait: () => import('../functions/register-wait/handler.js'),
+  resumeWait: () => import('../functions/resume-wait/handler.js'),
+  reconcileWaits: () => import('../functions/reconcile-waits/handler.js'),
+  stopBuilder: () => import('../functions/stop-builder/handler.js'),
+  createImage: () => import('../functions/create-image/handler.js'),
+  copyImage: () => import('../functions/copy-image/handler.js'),
+  finalizeImage: () => import('../functions/finalize-image/handler.js'),
+  terminateBuilder: () => import('../functions/terminate-builder/handler.js'),
+  cleanup: () => import('../functions/cleanup/handler.js'),
+  cleanupEnded: () => import('../functions/cleanup-ended/handler.js'),
+  publishEvent: () => import('../functions/publish-event/handler.js'),
+  sweepLeftovers: () => import('../functions/sweep-leftovers/handler.js'),
+  startBake: () => import('../functions/start-bake/handler.js'),
+};
+
 export async function loadHandlers(functions: Set<string>): Promise<Map<string, Handler>> {
   const entries = await Promise.all(
     [...functions].map(async (fn) => {
-      const mod = (await import(handlerPath(fn))) as { handler: Handler };
+      const load = HANDLER_MODULES[fn];
+      const mod = load ? await load() : ((await import(handlerPath(fn))) as { handler: Handler });
       return [fn, mod.handler] as const;
     }),
   );

@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
-import { stringify } from 'yaml';
+import { setRetryClock } from '../lib/aws/retry.js';
 import type { Overrides } from '../lib/start/request.js';
 import type { ResolvedRecipe } from '../lib/state.js';
 import {
@@ -16,8 +13,15 @@ import {
 import { type BuilderBehaviour, playBuilder } from './builder.js';
 import { lambdaContext, loadDefinition, loadHandlers } from './definition.js';
 import { emulatorVersion, ensureEmulator, startEmulator } from './emulator.js';
+import { joinSession, type LocalSession, sessionTapId } from './session.js';
 import { simulateImageFailures } from './simulate.js';
-import { provisionLocalStack, provisionRecipeKeys, tapEvents } from './stack.js';
+import {
+  forwardRegionsOf,
+  localForwarding,
+  provisionLocalStack,
+  provisionRecipeKeys,
+  tapEvents,
+} from './stack.js';
 import { sharedTaskTokenServer, type TaskTokenServer } from './task-tokens.js';
 
 export interface LocalBakeOptions {
@@ -48,6 +52,8 @@ export interface LocalBakeOptions {
   bakeId?: string;
   verbose?: boolean;
   onProgress?: (p: Progress) => void;
+  /** Called as each Lambda invocation of the bake ends, with its local duration (the bench prices them). */
+  onInvoke?: (fn: string, ms: number) => void;
 }
 
 export type Progress =
@@ -86,6 +92,8 @@ export interface LocalBakeResult {
   profile: string;
   /** Every finished Task state, in the order it ended, with its local and AWS-clock duration. */
   stages: { state: string; label: string; seconds: number; awsSeconds: number; ok: boolean }[];
+  /** State transitions the execution made, as Step Functions Standard bills them (retries included). */
+  transitions: number;
 }
 
 /** Endpoints of the layers this process started, so a second bake does not stack a layer on a layer. */
@@ -126,7 +134,11 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
   // The handlers talk to AWS as deployed (the SDK's 5 attempts, defect 8 of issue 6), through the
   // layer that makes the emulator behave like EC2 (pending states, eventual consistency, ...).
   const layer = await localLayer(endpoint);
-  layer.setProfile(options.profile ?? 'instant');
+  // Bakes overlapping in this process share the stack, catalog, event queue and reconciler.
+  const { session, leave } = joinSession(layer, region, options.profile ?? 'instant');
+  // The SDK's backoff between attempts runs on the same clock as the ASL's retries (one clock per
+  // process: concurrent local bakes share a profile).
+  setRetryClock(layer.profile.clock);
   const profile = layer.profile.name;
   endpoint = layerUpstreams.get(endpoint) ?? endpoint;
   try {
@@ -137,25 +149,23 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
     });
     delete process.env.AWS_MAX_ATTEMPTS;
-    const stack = await provisionLocalStack(region);
+    const stack = await session.stack(() => provisionLocalStack(region, forwardRegionsOf(options.recipe)));
     // The customer-managed keys a shared recipe names, as the account owner creates them once.
-    await provisionRecipeKeys(options.recipe, region);
+    const keyNames = JSON.stringify([options.recipe.distribution.kmsKeyIds, options.recipe.builder.volumes]);
+    await session.recipeKeys(keyNames, () => provisionRecipeKeys(options.recipe, region));
     Object.assign(process.env, {
       EVENT_BUS_NAME: stack.busName,
       WAIT_TABLE_NAME: stack.tableName,
       BUILDER_INSTANCE_PROFILE: stack.instanceProfile,
       BUILDER_SECURITY_GROUP_ID: stack.securityGroupId,
     });
-    const tap = await tapEvents(region, stack.busName, bakeId, {
-      source: ['ami-bake'],
-      detail: { bakeId: [bakeId] },
-    });
-    // The execution input names the recipe; ResolveRecipe reads it from RECIPES_DIR, as deployed.
-    const catalogDir = await mkdtemp(join(tmpdir(), 'ami-bake-catalog-'));
-    await writeFile(join(catalogDir, 'recipe.yml'), stringify(options.recipe));
-    process.env.RECIPES_DIR = catalogDir;
+    const tap = await session.tap(bakeId, () =>
+      tapEvents(region, stack.busName, sessionTapId(), { source: ['ami-bake'] }),
+    );
     try {
-      const outcome = await execute({ ...options, region, bakeId, tokens, progress, layer });
+      // The execution input names the recipe; ResolveRecipe reads it from RECIPES_DIR, as deployed.
+      await session.addRecipe(options.recipe);
+      const outcome = await execute({ ...options, region, bakeId, tokens, progress, layer, session });
       const events = await tap.read();
       return {
         ...outcome,
@@ -168,9 +178,9 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       };
     } finally {
       await tap.remove();
-      await rm(catalogDir, { recursive: true, force: true });
     }
   } finally {
+    await leave();
     await stopEmulator?.();
   }
 }
@@ -181,14 +191,19 @@ interface ExecuteOptions extends LocalBakeOptions {
   tokens: TaskTokenServer;
   progress: (p: Progress) => void;
   layer: BehaviourLayer;
+  session: LocalSession;
 }
 
 /**
- * AWS seconds between reconcileWaits runs. Deployed: every 2 minutes (serverless.yml); the
- * instant and faults profiles run it every local second so tests do not wait on it.
+ * AWS seconds between reconcileWaits runs. Deployed: every minute (serverless.yml); the instant
+ * and faults profiles run it every local second so tests do not wait on it.
+ * AMI_BAKE_LOCAL_RECONCILE_SECONDS (AWS seconds) overrides it: a test or the bench that must tell
+ * the event path from the fallback moves the fallback out of the way.
  */
 function reconcileAwsSeconds(layer: BehaviourLayer): number {
-  return layer.profile.name === 'realistic' ? 120 : layer.profile.clock;
+  const override = Number(process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS);
+  if (override > 0) return override;
+  return layer.profile.name === 'realistic' ? 60 : layer.profile.clock;
 }
 
 async function execute(o: ExecuteOptions) {
@@ -203,18 +218,29 @@ async function execute(o: ExecuteOptions) {
   const invoke = (fn: string, event: unknown) => {
     const handler = handlers.get(fn);
     if (!handler) throw new Error(`no handler for ${fn}`);
-    return handler(event, lambdaContext(fn, o.region));
+    const call = () => {
+      const t0 = performance.now();
+      const result = handler(event, lambdaContext(fn, o.region));
+      if (o.onInvoke)
+        void result.finally(() => o.onInvoke?.(fn, performance.now() - t0)).catch(() => undefined);
+      return result;
+    };
+    if (fn === 'resumeWait') return o.session.resumeOnce(event, call);
+    return call();
   };
   const captured: Record<string, unknown> = {};
   const outputs: Record<string, unknown> = {};
   const errors: Record<string, Error> = {};
   let current: string | undefined;
   const stages: LocalBakeResult['stages'] = [];
-  // EC2 state-change events reach only the default bus of the region where the change happened,
-  // and the stack's resumeWait rule is in the build region only (serverless.yml): events from
-  // other regions are dropped here, and the reconciler answers those waits, as in AWS.
+  // EC2 state-change events reach only the default bus of the region where the change happened;
+  // the stack's rules forward the image events of its catalog regions to the build region's bus
+  // (Ec2EventForwarding, provisioned with the local stack). Another region's event reaches
+  // resumeWait only if the emulator holds a forwarding rule that matches it, as in AWS; the
+  // reconciler answers the rest.
+  const forwarding = await localForwarding(o.region, forwardRegionsOf(o.recipe));
   const unsubscribe = o.layer.onEc2Event((event) => {
-    if (event.region !== o.region) return;
+    if (event.region !== o.region && !forwarding.forwards(event)) return;
     void invoke('resumeWait', event).catch(() => undefined);
   });
   type Json = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string] extends (
@@ -266,8 +292,10 @@ async function execute(o: ExecuteOptions) {
       }
     };
   }
+  // Not validated again here: test/config/asl.test.ts validates the same file with asl-validator,
+  // and compiling the validator's schemas cost each local bake process ~0.5 s of CPU (issue 8).
   const machine = new StateMachine(definition.asl as unknown as StateMachineDefinition, {
-    validationOptions: { checkPaths: true, checkArn: true },
+    validationOptions: { noValidate: true },
   });
   const execution = machine.run(
     { bakeId: o.bakeId, recipeName: o.recipe.name, ...(o.overrides ? { overrides: o.overrides } : {}) },
@@ -279,6 +307,7 @@ async function execute(o: ExecuteOptions) {
       },
     },
   );
+  const transitions = countTransitions(execution.eventLogs);
   let status: 'succeeded' | 'failed' = 'succeeded';
   let cancelled = false;
   const onAbort = () => {
@@ -299,9 +328,24 @@ async function execute(o: ExecuteOptions) {
   if (cancelled) {
     await cleanUpCancelledBake(o, invoke, captured, outputs, current ?? 'unknown');
   }
-  // One last pass: answers (and forgets) waits whose execution moved on, as the schedule would.
-  await invoke('reconcileWaits', {}).catch(() => undefined);
-  return { ...summarize(status, captured, outputs, errors), stages };
+  // One last pass: answers (and forgets) waits whose execution moved on, as the schedule would
+  // (one pass for the bakes ending together, not one each).
+  await o.session.reconciler.now(() => invoke('reconcileWaits', {}));
+  return { ...summarize(status, captured, outputs, errors), stages, transitions: transitions.count };
+}
+
+/**
+ * State transitions as Step Functions Standard bills them (https://aws.amazon.com/step-functions/pricing/):
+ * every state entered, the states of each Map iteration included, and every retry.
+ */
+function countTransitions(events: AsyncGenerator<{ type: string }>): { count: number } {
+  const counter = { count: 0 };
+  void (async () => {
+    for await (const event of events) {
+      if (event.type === 'StateEntered' || event.type === 'StateRetried') counter.count += 1;
+    }
+  })().catch(() => undefined);
+  return counter;
 }
 
 /**
@@ -415,7 +459,7 @@ async function callbackWait(
   const payload = { ...input.Payload, taskToken: token };
   const clock = o.layer.profile.clock;
   let timer: NodeJS.Timeout | undefined;
-  let reconciler: NodeJS.Timeout | undefined;
+  let release: (() => void) | undefined;
   const budget = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => {
@@ -440,15 +484,16 @@ async function callbackWait(
             cancelled: () => stopped.done,
           }).then(() => new Promise<never>(() => {}))
         : new Promise<never>(() => {});
-    reconciler = setInterval(
-      () => void invoke('reconcileWaits', {}).catch(() => undefined),
-      (reconcileAwsSeconds(o.layer) * 1000) / clock,
+    // The stack's one schedule, shared by every bake of the process that is waiting.
+    release = o.session.reconciler.hold(
+      () => invoke('reconcileWaits', {}),
+      () => (reconcileAwsSeconds(o.layer) * 1000) / clock,
     );
     return await Promise.race([answer, budget, builder]);
   } finally {
     stopped.done = true;
     clearTimeout(timer);
-    clearInterval(reconciler);
+    release?.();
     forget();
   }
 }

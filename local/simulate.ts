@@ -7,7 +7,7 @@
  * build region, its new image) as failed. Returns the undo, so later bakes of the process are unaffected.
  */
 export async function simulateImageFailures(regions: string[], buildRegion: string, bakeId: string) {
-  const { ec2 } = await import('../lib/aws/clients.js');
+  const { ec2 } = await import('../lib/aws/ec2.js');
   const { TAG } = await import('../lib/tags.js');
   const name = `simulateImageFailure-${bakeId}`;
   for (const region of regions) {

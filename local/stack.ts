@@ -14,27 +14,21 @@ import {
 import {
   CreateEventBusCommand,
   DeleteRuleCommand,
+  DescribeEventBusCommand,
   EventBridgeClient,
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import {
-  AddRoleToInstanceProfileCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-  IAMClient,
-} from '@aws-sdk/client-iam';
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+  catalogRegions,
+  forwardedRegions,
+  forwardRegions,
+  matchesPattern,
+  unforwardRegions,
+} from '../lib/forwarding/forwarding.js';
 import type { Recipe } from '../lib/recipe/schema.js';
+import type { ResolvedRecipe } from '../lib/state.js';
 
 /**
  * What `serverless deploy` creates in AWS, made in the emulator instead: the event bus, the wait
@@ -48,6 +42,9 @@ export interface LocalStack {
   securityGroupId: string;
 }
 
+// IAM, SQS and KMS are setup-only (the handlers never call them) and are imported when first used:
+// loading a client's module costs tens of milliseconds before the first line of a bake.
+
 const names = {
   bus: 'ami-bake',
   table: 'ami-bake-waits',
@@ -55,12 +52,91 @@ const names = {
   group: 'ami-bake-builder',
 };
 
-export async function provisionLocalStack(region: string): Promise<LocalStack> {
+/**
+ * `forwardRegions`: the catalog's distribution regions, whose EC2 image events the stack forwards
+ * to this region's default bus (the Ec2EventForwarding custom resource, same core).
+ */
+export async function provisionLocalStack(
+  region: string,
+  forwardRegions: readonly string[] = [],
+): Promise<LocalStack> {
   const cfg = { region, maxAttempts: 1 };
-  await ignore(
-    new EventBridgeClient(cfg).send(new CreateEventBusCommand({ Name: names.bus })),
-    'ResourceAlreadyExistsException',
+  // Independent resources: made side by side, the setup costs its slowest part, not their sum.
+  const [, , , securityGroupId] = await Promise.all([
+    ignore(
+      new EventBridgeClient(cfg).send(new CreateEventBusCommand({ Name: names.bus })),
+      'ResourceAlreadyExistsException',
+    ),
+    waitTable(cfg),
+    builderProfile(cfg),
+    builderNetwork(new EC2Client(cfg)),
+    provisionForwarding(region, forwardRegions),
+  ]);
+  return {
+    busName: names.bus,
+    tableName: names.table,
+    instanceProfile: names.profile,
+    securityGroupId,
+  };
+}
+
+/** The local stack's name: the forwarding rules' prefix and stack tag, as STACK_NAME is deployed. */
+const LOCAL_STACK = 'ami-bake-local';
+
+async function forwardingSpec(homeRegion: string) {
+  const { Arn } = await new EventBridgeClient({ region: homeRegion, maxAttempts: 1 }).send(
+    new DescribeEventBusCommand({ Name: 'default' }),
   );
+  if (!Arn) throw new Error(`the emulator has no default event bus in ${homeRegion}`);
+  const account = Arn.split(':')[4];
+  // The emulator does not check the role EventBridge would assume; its name is what AWS would see.
+  return {
+    homeRegion,
+    stack: LOCAL_STACK,
+    homeBusArn: Arn,
+    roleArn: `arn:aws:iam::${account}:role/${LOCAL_STACK}-Ec2EventForwardingRole`,
+  };
+}
+
+const regionalEvents = (region: string) => new EventBridgeClient({ region, maxAttempts: 1 });
+
+/** Locally the recipe is the catalog: the regions the deployed stack would forward for it. */
+export function forwardRegionsOf(recipe: ResolvedRecipe): string[] {
+  return catalogRegions([{ file: 'recipe.yml', recipe }]);
+}
+
+/** The rules Ec2EventForwarding puts when the stack is deployed, put in the emulator by the same core. */
+export async function provisionForwarding(homeRegion: string, regions: readonly string[]): Promise<string[]> {
+  if (regions.every((r) => r === homeRegion)) return [];
+  return forwardRegions(regions, await forwardingSpec(homeRegion), { events: regionalEvents });
+}
+
+/** Removes them (as deleting the stack would): a test shows what a region without forwarding does. */
+export async function removeForwarding(homeRegion: string, regions: readonly string[]): Promise<string[]> {
+  return unforwardRegions(regions, { homeRegion, stack: LOCAL_STACK }, { events: regionalEvents });
+}
+
+/**
+ * Which EC2 events of other regions reach the home default bus, read from the emulator's rules:
+ * the local runner delivers another region's event to resumeWait only when this says it would be
+ * forwarded, as in AWS. Read once per bake (the rules change only when the stack does).
+ */
+export async function localForwarding(homeRegion: string, regions: readonly string[]) {
+  // Rules that cannot be read (a fault injected on EventBridge) count as absent: the reconciler
+  // still answers those waits, as it would for a region without forwarding.
+  const forwarded = await forwardingSpec(homeRegion)
+    .then((spec) => forwardedRegions(regions, spec, { events: regionalEvents }))
+    .catch(() => new Map<string, Record<string, unknown>>());
+  return {
+    regions: [...forwarded.keys()],
+    forwards(event: { region: string }): boolean {
+      const pattern = forwarded.get(event.region);
+      return pattern !== undefined && matchesPattern(pattern, event as unknown as Record<string, unknown>);
+    },
+  };
+}
+
+async function waitTable(cfg: { region: string; maxAttempts: number }): Promise<void> {
   const db = new DynamoDBClient(cfg);
   const created = await ignore(
     db.send(
@@ -81,6 +157,11 @@ export async function provisionLocalStack(region: string): Promise<LocalStack> {
       }),
     );
   }
+}
+
+async function builderProfile(cfg: { region: string; maxAttempts: number }): Promise<void> {
+  const { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } =
+    await import('@aws-sdk/client-iam');
   const iam = new IAMClient(cfg);
   const trust = {
     Version: '2012-10-17',
@@ -100,14 +181,12 @@ export async function provisionLocalStack(region: string): Promise<LocalStack> {
     await iam.send(
       new AddRoleToInstanceProfileCommand({ InstanceProfileName: names.profile, RoleName: names.profile }),
     );
-  const ec2 = new EC2Client(cfg);
+}
+
+/** The default VPC's way out, then the builder's security group in it. */
+async function builderNetwork(ec2: EC2Client): Promise<string> {
   await defaultVpcInternetRoute(ec2);
-  return {
-    busName: names.bus,
-    tableName: names.table,
-    instanceProfile: names.profile,
-    securityGroupId: await securityGroup(ec2),
-  };
+  return securityGroup(ec2);
 }
 
 /**
@@ -185,6 +264,10 @@ export async function provisionRecipeKeys(
     if (volume?.encrypted) want(buildRegion, volume.kmsKeyId);
   }
   const keys: RecipeKey[] = [];
+  if (wanted.size === 0) return keys;
+  const { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } = await import(
+    '@aws-sdk/client-kms'
+  );
   for (const { region, alias } of wanted.values()) {
     const kms = new KMSClient({ region, maxAttempts: 1 });
     const existing = await ignore(kms.send(new DescribeKeyCommand({ KeyId: alias })), 'NotFoundException');
@@ -263,16 +346,30 @@ export async function tapEvents(
   pattern: Record<string, unknown>,
 ): Promise<EventTap> {
   const cfg = { region, maxAttempts: 1 };
+  const {
+    CreateQueueCommand,
+    DeleteMessageBatchCommand,
+    DeleteQueueCommand,
+    GetQueueAttributesCommand,
+    ReceiveMessageCommand,
+    SQSClient,
+  } = await import('@aws-sdk/client-sqs');
   const sqs = new SQSClient(cfg);
   const bridge = new EventBridgeClient(cfg);
   const name = `ami-bake-tap-${id}`.slice(0, 64);
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await bridge.send(
-    new PutRuleCommand({ Name: name, EventBusName: busName, EventPattern: JSON.stringify(pattern) }),
-  );
+  const queue = async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    return { QueueUrl, Attributes };
+  };
+  const [{ QueueUrl, Attributes }] = await Promise.all([
+    queue(),
+    bridge.send(
+      new PutRuleCommand({ Name: name, EventBusName: busName, EventPattern: JSON.stringify(pattern) }),
+    ),
+  ]);
   await bridge.send(
     new PutTargetsCommand({
       Rule: name,
@@ -299,9 +396,11 @@ export async function tapEvents(
       }
     },
     async remove() {
-      await bridge.send(new RemoveTargetsCommand({ Rule: name, EventBusName: busName, Ids: ['queue'] }));
-      await bridge.send(new DeleteRuleCommand({ Name: name, EventBusName: busName }));
-      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      const rule = async () => {
+        await bridge.send(new RemoveTargetsCommand({ Rule: name, EventBusName: busName, Ids: ['queue'] }));
+        await bridge.send(new DeleteRuleCommand({ Name: name, EventBusName: busName }));
+      };
+      await Promise.all([rule(), sqs.send(new DeleteQueueCommand({ QueueUrl }))]);
     },
   };
 }

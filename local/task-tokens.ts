@@ -36,13 +36,19 @@ export class TaskTokenServer {
         res.end(JSON.stringify(payload));
       });
     });
+    // Never keeps the process alive on its own: server.unref() covers the listening socket only;
+    // each accepted keep-alive connection would hold the event loop until Node's keep-alive
+    // timeout, seconds after a CLI has printed its result.
+    this.server.on('connection', (socket) => socket.unref());
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.server.unref(); // never keeps the process alive on its own
+    this.server.unref();
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
-    await new Promise((resolve) => this.server?.close(resolve));
+    const closed = new Promise((resolve) => this.server?.close(resolve));
+    this.server?.closeAllConnections();
+    await closed;
   }
 
   /** A new token and the promise its answer settles. */

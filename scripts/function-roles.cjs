@@ -175,15 +175,9 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
       tagAtCreation('TagAtCopy', 'CopyImage', [IMAGE, SNAPSHOT]),
       ...ec2UsesKeys,
     ],
-    finalizeImage: [
-      describe('DescribeImages'),
-      // The recipe's own tags, on this stack's images and snapshots; never the pipeline's.
-      allow('TagOwnWithRecipeTags', ['ec2:CreateTags'], [IMAGE, SNAPSHOT], {
-        ...ownResource,
-        'ForAllValues:StringNotLike': { 'aws:TagKeys': 'ami-bake:*' },
-      }),
-      onOwn('ShareOwnImages', ['ec2:ModifyImageAttribute'], IMAGE),
-    ],
+    // Only the sharing: the waits carry each image's state and snapshots, and CreateImage and
+    // CopyImage gave the recipe's tags at creation, so no role tags an existing resource.
+    finalizeImage: [onOwn('ShareOwnImages', ['ec2:ModifyImageAttribute'], IMAGE)],
     terminateBuilder: [
       describe('DescribeInstances'),
       onOwn('TerminateOwnBuilders', ['ec2:TerminateInstances'], INSTANCE),
@@ -209,6 +203,67 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
       ...remove,
     ],
     sweepLeftovers: [...cleanup, allow('ReadBakes', ['states:DescribeExecution'], executionsArn)],
+    // The Ec2EventForwarding custom resource: this stack's forwarding rule, in any region, and
+    // the role EventBridge uses to deliver to the home bus (docs/decisions/0004-forward-ec2-events.md).
+    forwardEvents: [
+      allow(
+        'ManageOwnForwardingRules',
+        [
+          'events:PutRule',
+          'events:PutTargets',
+          'events:RemoveTargets',
+          'events:DeleteRule',
+          'events:TagResource',
+        ],
+        sub(`arn:\${AWS::Partition}:events:*:\${AWS::AccountId}:rule/${forwardingRuleName(stack)}`),
+      ),
+      allow(
+        'PassForwardingRole',
+        ['iam:PassRole'],
+        { 'Fn::GetAtt': [FORWARDING_ROLE, 'Arn'] },
+        { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
+      ),
+    ],
+  };
+}
+
+/** The role EventBridge assumes in the other regions to put EC2 image events on the home default bus. */
+const FORWARDING_ROLE = 'Ec2EventForwardingRole';
+// Keep in step with lib/forwarding/forwarding.ts (forwardingRuleName).
+const forwardingRuleName = (stack) => `${stack}-forward-ec2-images`;
+
+function forwardingRole() {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            // Only EventBridge acting for this account (the confused-deputy guard).
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: 'put-events-on-home-default-bus',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              allow(
+                'ForwardToHomeDefaultBus',
+                ['events:PutEvents'],
+                sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default'),
+              ),
+            ],
+          },
+        },
+      ],
+    },
   };
 }
 
@@ -266,6 +321,7 @@ module.exports = async function functionRoles({ resolveVariable }) {
       },
     };
   }
+  Resources[FORWARDING_ROLE] = forwardingRole();
   return { Resources };
 };
 

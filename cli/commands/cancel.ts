@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { cleanup } from '../../functions/cleanup/core.js';
-import { ec2, events } from '../../lib/aws/clients.js';
+import { ec2 } from '../../lib/aws/ec2.js';
+import { events } from '../../lib/aws/eventbridge.js';
 import { cancelBake } from '../../lib/bakes/cancel.js';
 import { logger } from '../../lib/logger.js';
 import { putBakeEvent } from '../../lib/publish.js';

@@ -1,4 +1,4 @@
-import { sfn } from '../../lib/aws/clients.js';
+import { sfn } from '../../lib/aws/sfn.js';
 import { listBakes } from '../../lib/bakes/list.js';
 import { BAKE_STATUSES, type BakeStatusName } from '../../lib/bakes/status.js';
 import { COMMON_HELP, COMMON_OPTIONS, parse, showHelp } from '../args.js';

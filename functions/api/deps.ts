@@ -1,4 +1,6 @@
-import { ec2, events, type SfnSend, sfn as sfnClient } from '../../lib/aws/clients.js';
+import { ec2 } from '../../lib/aws/ec2.js';
+import { events } from '../../lib/aws/eventbridge.js';
+import { type SfnSend, sfn as sfnClient } from '../../lib/aws/sfn.js';
 import type { CancelDeps } from '../../lib/bakes/cancel.js';
 import type { Config } from '../../lib/config.js';
 import { putBakeEvent } from '../../lib/publish.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BAKE_STATUSES } from '../../lib/bakes/status.js';
 import { startRequestSchema } from '../../lib/start/request.js';
 import { bakeIdSchema } from '../../lib/state.js';

@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import type { EventsSend, SfnSend } from '../../lib/aws/clients.js';
+import * as z from 'zod';
+import type { EventsSend } from '../../lib/aws/eventbridge.js';
+import type { SfnSend } from '../../lib/aws/sfn.js';
 import { BAKE_CANCELLED, cleanupReport } from '../../lib/bakes/cancel.js';
 import { BAKE_NOT_ANNOUNCED, fetchBake, recipeOfBakeId, summarizeBake } from '../../lib/bakes/status.js';
 import { bakeFailedDetail } from '../../lib/events.js';

@@ -1,4 +1,6 @@
-import { ec2, events, sfn } from '../../lib/aws/clients.js';
+import { ec2 } from '../../lib/aws/ec2.js';
+import { events } from '../../lib/aws/eventbridge.js';
+import { sfn } from '../../lib/aws/sfn.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { cleanupEnded, executionEndedSchema } from './core.js';

@@ -4,7 +4,7 @@ import {
   type Image,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../lib/aws/clients.js';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { CleanupIncompleteError } from '../../lib/errors.js';
 import type { CleanupReport } from '../../lib/state.js';
 import { bakeFilter } from '../../lib/tags.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Resources the execution's state names by id. Cleanup removes them even when tag lookups do not

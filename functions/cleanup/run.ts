@@ -1,5 +1,5 @@
 import type { Tag } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../lib/aws/clients.js';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { logger } from '../../lib/logger.js';
 import type { CleanupReport } from '../../lib/state.js';
 import { fromTags, TAG } from '../../lib/tags.js';

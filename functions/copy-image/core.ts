@@ -1,6 +1,6 @@
 import { CopyImageCommand } from '@aws-sdk/client-ec2';
 import { clientToken } from '../../lib/aws/client-token.js';
-import type { Ec2Send } from '../../lib/aws/clients.js';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
 import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
 import { lineageTags, TAG } from '../../lib/tags.js';
 
@@ -24,8 +24,9 @@ export interface CopyImageInput {
 export async function copyImage({ target, context, image, recipe }: CopyImageInput, deps: CopyImageDeps) {
   const ec2 = deps.ec2(target.region);
   const source = { [TAG.sourceRegion]: image.region };
-  const tags = lineageTags(context, { Name: context.imageName, ...source });
-  // As FinalizeImage tags snapshots (the recipe may name them), plus the source region.
+  // The same tags as the source image and its snapshots (CreateImage), plus the source region:
+  // CopyImage applies one snapshot TagSpecification to every new snapshot of the copy.
+  const tags = lineageTags(context, { Name: context.imageName, ...recipe.image.tags, ...source });
   const snapshotTags = lineageTags(context, {
     Name: context.imageName,
     ...recipe.image.snapshotTags,

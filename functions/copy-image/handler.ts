@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { ec2 } from '../../lib/aws/clients.js';
+import * as z from 'zod';
+import { ec2 } from '../../lib/aws/ec2.js';
 import { makeHandler } from '../../lib/handler.js';
 import { contextSchema, imageRefSchema, resolvedRecipeSchema } from '../../lib/state.js';
 import { copyImage } from './core.js';

@@ -1,14 +1,7 @@
-import {
-  CreateTagsCommand,
-  DescribeImagesCommand,
-  type LaunchPermission,
-  ModifyImageAttributeCommand,
-} from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../lib/aws/clients.js';
-import { ImageFailedError } from '../../lib/errors.js';
+import { type LaunchPermission, ModifyImageAttributeCommand } from '@aws-sdk/client-ec2';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
-import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
-import { toTags } from '../../lib/tags.js';
+import type { ResolvedRecipe } from '../../lib/state.js';
 
 export interface FinalizeDeps {
   ec2: (region: string) => Ec2Send;
@@ -17,42 +10,30 @@ export interface FinalizeDeps {
 
 export interface FinalizeInput {
   recipe: ResolvedRecipe;
-  context: BakeContext;
   image: { imageId: string; region: string };
-  copies?: { region: string; imageId: string }[];
+  /** WaitForImage's output: the source image was available, with these snapshots. */
+  imageReady: { snapshotIds: string[] };
+  /** WaitForCopy's outputs: each copy was available, with its snapshots. */
+  copies?: { region: string; imageId: string; snapshotIds: string[] }[];
 }
 
-/** Applies the recipe's image and snapshot tags and its launch permissions in every region. */
+/**
+ * Applies the recipe's launch permissions in every region, and nothing else. No DescribeImages:
+ * the waits answered only for available images and carry their snapshot ids (from their own
+ * DescribeImages; AWS's AMI State Change event has no snapshot ids). No CreateTags: CreateImage
+ * and CopyImage gave every image and snapshot its tags at creation. An image that vanished since
+ * makes ModifyImageAttribute fail, and the bake is cleaned up as before.
+ */
 export async function finalizeImage(input: FinalizeInput, deps: FinalizeDeps) {
-  const { recipe, context } = input;
-  const all = [{ region: input.image.region, imageId: input.image.imageId }, ...(input.copies ?? [])];
-  const permissions = launchPermissions(recipe.distribution.launchPermissions);
+  const all = [
+    { region: input.image.region, imageId: input.image.imageId, snapshotIds: input.imageReady.snapshotIds },
+    ...(input.copies ?? []),
+  ];
+  const permissions = launchPermissions(input.recipe.distribution.launchPermissions);
   const entries = await Promise.all(
-    all.map(async ({ region, imageId }) => {
-      const ec2 = deps.ec2(region);
-      const { Images = [] } = await ec2.send(
-        new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [imageId] }] }),
-      );
-      const image = Images[0];
-      if (image?.State !== 'available')
-        throw new ImageFailedError(`image ${imageId} in ${region} is ${image?.State ?? 'gone'}`);
-      const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) =>
-        m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
-      );
-      // Only the recipe's tags: the lineage (ami-bake:*) was set at creation, and IAM refuses
-      // those keys on an existing resource (docs/security.md, "Permission boundary").
-      await ec2.send(
-        new CreateTagsCommand({
-          Resources: [imageId],
-          Tags: toTags({ Name: context.imageName, ...recipe.image.tags }),
-        }),
-      );
-      if (snapshotIds.length > 0) {
-        const snapshotTags = { Name: context.imageName, ...recipe.image.snapshotTags };
-        await ec2.send(new CreateTagsCommand({ Resources: snapshotIds, Tags: toTags(snapshotTags) }));
-      }
+    all.map(async ({ region, imageId, snapshotIds }) => {
       if (permissions.length > 0) {
-        await ec2.send(
+        await deps.ec2(region).send(
           new ModifyImageAttributeCommand({
             ImageId: imageId,
             Attribute: 'launchPermission',

@@ -1,13 +1,13 @@
-import { z } from 'zod';
-import { ec2 } from '../../lib/aws/clients.js';
+import * as z from 'zod';
+import { ec2 } from '../../lib/aws/ec2.js';
 import { makeHandler } from '../../lib/handler.js';
-import { contextSchema, copySchema, imageRefSchema, resolvedRecipeSchema } from '../../lib/state.js';
+import { copySchema, imageReadySchema, imageRefSchema, resolvedRecipeSchema } from '../../lib/state.js';
 import { finalizeImage } from './core.js';
 
 const input = z.object({
   recipe: resolvedRecipeSchema,
-  context: contextSchema,
   image: imageRefSchema,
+  imageReady: imageReadySchema,
   copies: z.array(copySchema).optional(),
 });
 

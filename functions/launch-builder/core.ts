@@ -1,6 +1,6 @@
 import { type BlockDeviceMapping, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { clientToken } from '../../lib/aws/client-token.js';
-import type { Ec2Send } from '../../lib/aws/clients.js';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { wrapUserData } from '../../lib/bootstrap/wrapper.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
 import type { BakeContext, BaseImage, ResolvedRecipe } from '../../lib/state.js';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { ec2 } from '../../lib/aws/clients.js';
+import * as z from 'zod';
+import { ec2 } from '../../lib/aws/ec2.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { contextSchema, resolvedRecipeSchema } from '../../lib/state.js';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import type { EventsSend } from '../../lib/aws/clients.js';
+import * as z from 'zod';
+import type { EventsSend } from '../../lib/aws/eventbridge.js';
 import { EventNotPublishedError } from '../../lib/errors.js';
 import type { DetailType } from '../../lib/events.js';
 import { putBakeEvent } from '../../lib/publish.js';

@@ -1,4 +1,4 @@
-import { events } from '../../lib/aws/clients.js';
+import { events } from '../../lib/aws/eventbridge.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { publishEvent, publishInputSchema } from './core.js';

@@ -1,5 +1,7 @@
-import { DescribeInstanceTypesCommand } from '@aws-sdk/client-ec2';
-import type { Ec2Send, KmsSend, SsmSend } from '../../lib/aws/clients.js';
+import { DescribeInstanceTypesCommand, type InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
+import type { KmsSend } from '../../lib/aws/kms.js';
+import type { SsmSend } from '../../lib/aws/ssm.js';
 import { RecipeInvalidError } from '../../lib/errors.js';
 import { subnetEgress } from '../../lib/network/egress.js';
 import { resolveBase } from '../../lib/recipe/base-image.js';
@@ -17,6 +19,11 @@ export interface ResolveDeps {
   kms: (region: string) => KmsSend;
   region: string;
   now: () => Date;
+  /**
+   * Instance types this container has described, by region and type (the handler keeps one for
+   * the container's life): what a type is does not change, so a warm container asks EC2 once.
+   */
+  instanceTypes?: Map<string, Promise<InstanceTypeInfo[]>>;
 }
 
 /** Turns a recipe into everything later states need, checking what only AWS can answer. */
@@ -73,11 +80,25 @@ export async function resolveRecipe({ bakeId, recipe }: BakeInput, deps: Resolve
   };
 }
 
+/** Only answers that name the type are kept: a failure or "not offered" is asked again next time. */
+function describeInstanceType(type: string, deps: ResolveDeps): Promise<InstanceTypeInfo[]> {
+  const key = `${deps.region} ${type}`;
+  const cached = deps.instanceTypes?.get(key);
+  if (cached) return cached;
+  const described = deps.ec2
+    .send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as never] }))
+    .then(({ InstanceTypes = [] }) => {
+      if (InstanceTypes.length === 0) deps.instanceTypes?.delete(key);
+      return InstanceTypes;
+    });
+  deps.instanceTypes?.set(key, described);
+  described.catch(() => deps.instanceTypes?.delete(key));
+  return described;
+}
+
 async function checkInstanceType(type: string, base: BaseImage, deps: ResolveDeps) {
   try {
-    const { InstanceTypes = [] } = await deps.ec2.send(
-      new DescribeInstanceTypesCommand({ InstanceTypes: [type as never] }),
-    );
+    const InstanceTypes = await describeInstanceType(type, deps);
     const archs = InstanceTypes[0]?.ProcessorInfo?.SupportedArchitectures ?? [];
     if (InstanceTypes.length === 0)
       return [{ path: 'builder.instanceType', message: `${type} is not offered in ${deps.region}` }];

@@ -1,4 +1,7 @@
-import { ec2, kms, ssm } from '../../lib/aws/clients.js';
+import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import { ec2 } from '../../lib/aws/ec2.js';
+import { kms } from '../../lib/aws/kms.js';
+import { ssm } from '../../lib/aws/ssm.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { logger } from '../../lib/logger.js';
@@ -19,9 +22,13 @@ function catalog(dir: string): Promise<CatalogEntry[]> {
   return loaded;
 }
 
+// Instance types described by this container, per region (issue 8: one DescribeInstanceTypes
+// per cold container and region, not one per bake).
+const instanceTypes = new Map<string, Promise<InstanceTypeInfo[]>>();
+
 export const handler = makeHandler(executionInputSchema, async (input) => {
   const region = config().AWS_REGION;
-  const deps = { ec2: ec2(region), ssm: ssm(region), kms, region, now: () => new Date() };
+  const deps = { ec2: ec2(region), ssm: ssm(region), kms, region, now: () => new Date(), instanceTypes };
   const state = await resolveFromCatalog(input, {
     catalog: await catalog(config().RECIPES_DIR),
     resolve: (bake) => resolveRecipe(bake, deps),

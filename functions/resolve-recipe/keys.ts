@@ -1,5 +1,5 @@
 import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
-import type { KmsSend } from '../../lib/aws/clients.js';
+import type { KmsSend } from '../../lib/aws/kms.js';
 import type { Problem } from '../../lib/recipe/load.js';
 import { type Recipe, SHARED_KEY_MESSAGE } from '../../lib/recipe/schema.js';
 

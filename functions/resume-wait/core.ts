@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../../lib/logger.js';
 import { type CheckDeps, checkWaits } from '../../lib/waits/check.js';
 import { imageFailure } from '../../lib/waits/evaluate.js';
@@ -24,12 +24,24 @@ export interface ResumeDeps extends CheckDeps {
   store: WaitStore;
 }
 
+/**
+ * The states a wait can end in (success or failure). The deployed rule delivers only these
+ * (serverless.yml); the local runner delivers every event, and a "pending" or "running" event
+ * would cost a GetItem and a Describe that can only answer "keep waiting".
+ */
+const ENDS_A_WAIT = {
+  'EC2 Instance State-change Notification': new Set(['stopped', 'shutting-down', 'terminated']),
+  'EC2 AMI State Change': new Set(['available', 'failed', 'deregistered', 'error']),
+} as const;
+
 /** Resumes the wait (if any) for the resource an EC2 event is about. Unrelated events are ignored. */
 export async function resumeWait(event: Ec2Event, deps: ResumeDeps) {
   const resource =
     event['detail-type'] === 'EC2 Instance State-change Notification'
       ? resourceKey('instance-stopped', event.region, event.detail['instance-id'])
       : resourceKey('image-available', event.region, event.detail.ImageId);
+  const state = event['detail-type'] === 'EC2 AMI State Change' ? event.detail.State : event.detail.state;
+  if (!ENDS_A_WAIT[event['detail-type']].has(state)) return { resource, answered: false };
   const record = await deps.store.get(resource);
   if (!record) return { resource, answered: false };
   const known = new Map<string, Verdict>();

@@ -1,4 +1,6 @@
-import { dynamo, ec2, sfn } from '../../lib/aws/clients.js';
+import { dynamo } from '../../lib/aws/dynamo.js';
+import { ec2 } from '../../lib/aws/ec2.js';
+import { sfn } from '../../lib/aws/sfn.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { dynamoWaitStore } from '../../lib/waits/store.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CatalogEntry } from '../../lib/recipe/catalog.js';
 import type { StartRequest } from '../../lib/start/request.js';
 

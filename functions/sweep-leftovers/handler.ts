@@ -1,4 +1,5 @@
-import { ec2, sfn } from '../../lib/aws/clients.js';
+import { ec2 } from '../../lib/aws/ec2.js';
+import { sfn } from '../../lib/aws/sfn.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { loadCatalog } from '../../lib/recipe/catalog.js';

@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../lib/aws/clients.js';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { bakeFilter } from '../../lib/tags.js';
 
 export interface TerminateDeps {

@@ -1,19 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
+import { retryConfig } from './retry.js';
 
 /**
- * SDK clients, created once per region and reused across invocations. Standard retry mode with
- * exponential backoff and jitter covers EC2's RequestLimitExceeded; AWS_MAX_ATTEMPTS raises it.
+ * What every SDK client shares: one client per region and endpoint, reused across invocations,
+ * and one configuration (`base`). Each client has its own module (ec2.ts, ssm.ts, sfn.ts, kms.ts,
+ * eventbridge.ts, dynamo.ts), so a function's bundle holds only the clients it calls: importing
+ * one SDK client package costs its whole size and import time whether or not it is used
+ * (docs/decisions/0003-lean-lambda-bundles.md). This module imports no SDK client.
  */
-type Factory<C> = (region: string) => C;
+export type Factory<C> = (region: string) => C;
 
-function perRegion<C>(make: Factory<C>): Factory<C> {
+export function perRegion<C>(make: Factory<C>): Factory<C> {
   const byRegion = new Map<string, C>();
   return (region) => {
     // The SDK reads AWS_ENDPOINT_URL when a client is made. In Lambda it is never set; locally it
@@ -29,24 +26,15 @@ function perRegion<C>(make: Factory<C>): Factory<C> {
   };
 }
 
-function base(region: string) {
-  return { region, maxAttempts: config().AWS_MAX_ATTEMPTS, retryMode: 'standard' as const };
+export function base(region: string) {
+  return { region, ...retryConfig(config().AWS_MAX_ATTEMPTS) };
 }
 
-export const ec2 = /* @__PURE__ */ perRegion((region) => new EC2Client(base(region)));
-export const ssm = /* @__PURE__ */ perRegion((region) => new SSMClient(base(region)));
-export const sfn = /* @__PURE__ */ perRegion((region) => new SFNClient(base(region)));
-export const kms = /* @__PURE__ */ perRegion((region) => new KMSClient(base(region)));
-export const events = /* @__PURE__ */ perRegion((region) => new EventBridgeClient(base(region)));
-export const dynamo = /* @__PURE__ */ perRegion((region) =>
-  DynamoDBDocumentClient.from(new DynamoDBClient(base(region)), {
-    marshallOptions: { removeUndefinedValues: true },
-  }),
-);
-
-export type Ec2Send = Pick<EC2Client, 'send'>;
-export type SsmSend = Pick<SSMClient, 'send'>;
-export type SfnSend = Pick<SFNClient, 'send'>;
-export type EventsSend = Pick<EventBridgeClient, 'send'>;
-export type KmsSend = Pick<KMSClient, 'send'>;
-export type DynamoSend = Pick<DynamoDBDocumentClient, 'send'>;
+// The `send` types, for cores that take a client as a dependency. Type-only: erased from bundles,
+// so importing them from here pulls in no SDK client. Values come from the client's own module.
+export type { DynamoSend } from './dynamo.js';
+export type { Ec2Send } from './ec2.js';
+export type { EventsSend } from './eventbridge.js';
+export type { KmsSend } from './kms.js';
+export type { SfnSend } from './sfn.js';
+export type { SsmSend } from './ssm.js';

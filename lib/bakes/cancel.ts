@@ -1,5 +1,5 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import type { SfnSend } from '../aws/clients.js';
+import type { SfnSend } from '../aws/sfn.js';
 import { BakeNotFoundError, BakeNotRunningError } from '../errors.js';
 import { type BakeFailedDetail, bakeFailedDetail } from '../events.js';
 import { logger } from '../logger.js';

@@ -1,5 +1,5 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import type { SfnSend } from '../aws/clients.js';
+import type { SfnSend } from '../aws/sfn.js';
 import { type BakeStatusName, recipeOfBakeId } from './status.js';
 
 export interface BakeListItem {

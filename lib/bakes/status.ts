@@ -4,9 +4,9 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { causeText } from '../../functions/publish-event/core.js';
-import type { SfnSend } from '../aws/clients.js';
+import type { SfnSend } from '../aws/sfn.js';
 import { executionArn } from '../start/executions.js';
 import { recipeNameOfInput } from '../start/resolved-recipe.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `bootstrap.secrets`: values the builder fetches at run time with its own role, so that they never

@@ -6,7 +6,7 @@ import {
   type Route,
   type Subnet,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../aws/clients.js';
+import type { Ec2Send } from '../aws/ec2.js';
 
 /**
  * Can a builder in this subnet reach the EC2 API and package mirrors? The wrapper reports the

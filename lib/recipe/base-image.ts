@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, type Filter, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import type { Ec2Send, SsmSend } from '../aws/clients.js';
+import type { Ec2Send } from '../aws/ec2.js';
+import type { SsmSend } from '../aws/ssm.js';
 import { BaseImageNotFoundError, RecipeInvalidError } from '../errors.js';
 import type { BaseImage } from '../state.js';
 import type { Recipe } from './schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { embeddedCredentialMessage, findEmbeddedCredentials } from '../bootstrap/credentials.js';
 import { bootstrapSecretSchema, secretsProblems } from '../bootstrap/secrets.js';
 import { AWS_REGIONS } from '../regions.js';

@@ -1,4 +1,7 @@
-import { ec2, events, sfn, ssm } from '../aws/clients.js';
+import { ec2 } from '../aws/ec2.js';
+import { events } from '../aws/eventbridge.js';
+import { sfn } from '../aws/sfn.js';
+import { ssm } from '../aws/ssm.js';
 import type { Config } from '../config.js';
 import { putBakeEvent } from '../publish.js';
 import { resolveBase } from '../recipe/base-image.js';

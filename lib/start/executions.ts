@@ -4,7 +4,7 @@ import {
   ListExecutionsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { SfnSend } from '../aws/clients.js';
+import type { SfnSend } from '../aws/sfn.js';
 
 export interface ExecutionRef {
   name: string;

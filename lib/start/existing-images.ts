@@ -1,5 +1,5 @@
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../aws/clients.js';
+import type { Ec2Send } from '../aws/ec2.js';
 import { TAG } from '../tags.js';
 
 export type RegionalImages = Record<string, { imageId: string; snapshotIds: string[] }>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What may be changed for one bake without editing the recipe. Deliberately small: anything

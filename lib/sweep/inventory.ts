@@ -5,7 +5,7 @@ import {
   type Filter,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../aws/clients.js';
+import type { Ec2Send } from '../aws/ec2.js';
 import { config } from '../config.js';
 import { TAG } from '../tags.js';
 

@@ -1,7 +1,7 @@
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cleanup } from '../../functions/cleanup/core.js';
-import type { Ec2Send } from '../aws/clients.js';
+import type { Ec2Send } from '../aws/ec2.js';
 import { logger } from '../logger.js';
 import type { CleanupReport } from '../state.js';
 import { findLeftovers, type Leftover } from './inventory.js';

@@ -4,7 +4,7 @@ import {
   GetConsoleOutputCommand,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../aws/clients.js';
+import type { Ec2Send } from '../aws/ec2.js';
 import {
   type BootstrapResult,
   LOG_TAIL_TAG_KEY,
@@ -74,7 +74,8 @@ async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Pro
   if (result.outcome === 'success') {
     return {
       status: 'success',
-      output: { outcome: 'success', exitCode: result.exitCode, at: now.toISOString() },
+      // What this describe saw: StopBuilder trusts it instead of describing the builder again.
+      output: { outcome: 'success', exitCode: result.exitCode, instanceState: state, at: now.toISOString() },
     };
   }
   const tail = tags[LOG_TAIL_TAG_KEY] || (fromConsole ?? (await consoleResult(ec2, id)))?.logTail;

@@ -1,5 +1,5 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import type { SfnSend } from '../aws/clients.js';
+import type { SfnSend } from '../aws/sfn.js';
 import { logger } from '../logger.js';
 import type { WaitStore } from './store.js';
 import type { Verdict, WaitRecord } from './types.js';

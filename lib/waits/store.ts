@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoSend } from '../aws/clients.js';
+import type { DynamoSend } from '../aws/dynamo.js';
 import { resourceKey, type WaitRecord, type WaitRequest } from './types.js';
 
 export interface WaitStore {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a callback wait is waiting for. */
 export const WAIT_KINDS = ['instance-stopped', 'image-available'] as const;

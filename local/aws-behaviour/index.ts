@@ -34,6 +34,11 @@ export interface BehaviourLayer {
   created(): CreatedRecord[];
   /** EC2 state-change events, each only in its region, after the profile's delay, sometimes twice. */
   onEc2Event(listener: (e: Ec2Event) => void): () => void;
+  /**
+   * The same events at the moment of the change, with the delays (AWS seconds) their deliveries
+   * were given: the detection bench measures lag from here (bench/detection.ts).
+   */
+  onEc2Change(listener: (e: Ec2Event, delaysAwsSeconds: number[]) => void): () => void;
   /** The played builder's serial console: GetConsoleOutput answers it instead of moto's canned text. */
   writeConsole(region: string, instanceId: string, text: string): void;
   stop(): Promise<void>;
@@ -86,6 +91,7 @@ export async function startBehaviourLayer(options: {
     },
     created: () => [...state.created],
     onEc2Event: (listener) => model.onEvent(listener),
+    onEc2Change: (listener) => model.onChange(listener),
     writeConsole(region, instanceId, text) {
       state.consoles.set(`${region}/${instanceId}`, text);
     },

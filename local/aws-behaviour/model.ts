@@ -30,6 +30,7 @@ export class Ec2Model {
   /** snapshot key → image key, so snapshots follow their image's state. */
   private snapshotImage = new Map<string, string>();
   private listeners = new Set<(e: Ec2Event) => void>();
+  private changeListeners = new Set<(e: Ec2Event, delaysAwsSeconds: number[]) => void>();
   private timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -40,6 +41,12 @@ export class Ec2Model {
   onEvent(listener: (e: Ec2Event) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called at the change itself, with the AWS-second delays its deliveries were given. */
+  onChange(listener: (e: Ec2Event, delaysAwsSeconds: number[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   instanceState(region: string, id: string): InstanceState | undefined {
@@ -134,14 +141,25 @@ export class Ec2Model {
       detail,
       time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
-    const { delay, duplicateProbability } = this.profile().events;
+    const { duplicateProbability } = this.profile().events;
     const deliver = () => {
       for (const l of [...this.listeners]) l(event);
     };
-    this.schedule(this.jitter(delay), deliver);
-    if (duplicateProbability > 0 && this.random() < duplicateProbability) {
-      this.schedule(this.jitter(delay), deliver);
-    }
+    const delays = [this.eventDelay()];
+    if (duplicateProbability > 0 && this.random() < duplicateProbability) delays.push(this.eventDelay());
+    const clock = this.profile().clock;
+    for (const l of [...this.changeListeners])
+      l(
+        event,
+        delays.map((ms) => (ms * clock) / 1000),
+      );
+    for (const ms of delays) this.schedule(ms, deliver);
+  }
+
+  /** Most events within `delay`; a share (`tail.probability`) late, within `tail.delay`. */
+  private eventDelay(): number {
+    const { delay, tail } = this.profile().events;
+    return this.jitter(tail && this.random() < tail.probability ? tail.delay : delay);
   }
 
   private jitter([min, max]: [number, number]): number {

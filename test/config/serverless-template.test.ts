@@ -68,6 +68,7 @@ const FUNCTIONS: Record<string, string> = {
   startBake: 'start-bake',
   api: 'api',
   sweepLeftovers: 'sweep-leftovers',
+  forwardEvents: 'forward-events',
 };
 /** The functions that start bakes and read recipes at run time. */
 const BAKE_STARTERS = ['startBake', 'api'];
@@ -98,6 +99,20 @@ function get(value: unknown, ...path: string[]): unknown {
     (v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
     value,
   );
+}
+
+/** The names of a zip's entries, from its central directory (no Zip64: our zips are small). */
+function zipEntries(file: string): string[] {
+  const zip = readFileSync(file);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const names: string[] = [];
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = 0; i < zip.readUInt16LE(end + 10); i++) {
+    const nameLength = zip.readUInt16LE(at + 28);
+    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return names;
 }
 
 let packageDir: string;
@@ -190,7 +205,6 @@ describe('the packaged functions', () => {
       BUILDER_SECURITY_GROUP_ID: { 'Fn::GetAtt': ['BuilderSecurityGroup', 'GroupId'] },
       POWERTOOLS_SERVICE_NAME: 'ami-bake',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
       STACK_NAME: STACK,
       // ResolveRecipe loads the recipe by name from its packaged catalog.
       ...(key === 'resolveRecipe' ? { RECIPES_DIR: 'recipes' } : {}),
@@ -216,6 +230,33 @@ describe('the packaged functions', () => {
     expect(get(resource(functionLogicalId(key)).Properties, 'Code', 'S3Key')).toMatch(
       new RegExp(`/${key}\\.zip$`),
     );
+  });
+
+  it.each(FUNCTION_KEYS)(
+    '%s ships no source map: its map is kept beside the zips, for stack traces',
+    (key) => {
+      const entries = zipEntries(join(packageDir, `${key}.zip`));
+
+      expect(entries).toContain(`functions/${FUNCTIONS[key]}/handler.mjs`);
+      expect(entries.filter((name) => name.endsWith('.map'))).toEqual([]);
+      // docs/deploy.md, "Reading a stack trace".
+      expect(existsSync(join(packageDir, 'sourcemaps', `functions/${FUNCTIONS[key]}/handler.mjs.map`))).toBe(
+        true,
+      );
+    },
+  );
+
+  it('start without --enable-source-maps: a cold start reads no source map', () => {
+    for (const key of FUNCTION_KEYS) {
+      const options = get(
+        resource(functionLogicalId(key)).Properties,
+        'Environment',
+        'Variables',
+        'NODE_OPTIONS',
+      );
+
+      expect(String(options ?? ''), key).not.toContain('--enable-source-maps');
+    }
   });
 
   it('give every Task at least as long as the state allows it', () => {
@@ -407,10 +448,75 @@ describe('the waits', () => {
     });
   });
 
-  it('are reconciled every two minutes', () => {
+  it('are reconciled every minute, the fallback for a missed event', () => {
     const rules = rulesTargeting('reconcileWaits');
 
-    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(2 minutes)']);
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+  });
+});
+
+describe('EC2 image events of the other distribution regions (docs/decisions/0004-forward-ec2-events.md)', () => {
+  const HOME_DEFAULT_BUS = {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation syntax, not JavaScript's.
+    'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+  };
+
+  it('are forwarded to the home default bus by a custom resource, for every region of the packaged catalog', async () => {
+    const forwarding = resource('Ec2EventForwarding');
+    const entries = await loadCatalog(join(REPO_ROOT, 'recipes'));
+    const catalogRegions = [...new Set(entries.flatMap((e) => e.recipe.distribution.regions))].sort();
+
+    expect(forwarding.Type).toBe('Custom::Ec2EventForwarding');
+    expect(forwarding.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': ['ForwardEventsLambdaFunction', 'Arn'] },
+      Regions: catalogRegions,
+      Stack: STACK,
+      HomeBusArn: HOME_DEFAULT_BUS,
+      RoleArn: { 'Fn::GetAtt': ['Ec2EventForwardingRole', 'Arn'] },
+    });
+  });
+
+  it('reach the home bus through a role only EventBridge of this account assumes, which may only put events there', () => {
+    const props = resource('Ec2EventForwardingRole').Properties;
+    const statements = (props.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
+
+    expect(get(props, 'AssumeRolePolicyDocument', 'Statement')).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+    expect(statements.flatMap(actions)).toEqual(['events:PutEvents']);
+    expect(statements.map((s) => s.Resource)).toEqual([HOME_DEFAULT_BUS]);
+  });
+
+  it("forwardEvents manages only this stage's forwarding rule and passes only that role, only to EventBridge", () => {
+    const own = roleStatements('forwardEvents');
+
+    expect(statementsAllowing('events:PutRule', own).map((s) => s.Resource)).toEqual([
+      { 'Fn::Sub': `arn:\${AWS::Partition}:events:*:\${AWS::AccountId}:rule/${STACK}-forward-ec2-images` },
+    ]);
+    expect(statementsAllowing('iam:PassRole', own)).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': ['Ec2EventForwardingRole', 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
+      }),
+    ]);
+  });
+
+  it('reach resumeWait through its default-bus rule, whatever their source region', () => {
+    const pattern = get(rulesTargeting('resumeWait')[0], 'Properties', 'EventPattern') as Record<
+      string,
+      unknown
+    >;
+
+    expect(pattern.region).toBeUndefined();
+    expect(pattern).toMatchObject({ source: ['aws.ec2'] });
+    expect(pattern['detail-type']).toContain('EC2 AMI State Change');
   });
 });
 
@@ -588,11 +694,15 @@ describe('the functions role', () => {
     }
   });
 
-  it('passes only the builder role, only to EC2', () => {
+  it('passes only the builder role, only to EC2, and the event forwarding role, only to EventBridge', () => {
     expect(statementsAllowing('iam:PassRole')).toEqual([
       expect.objectContaining({
         Resource: { 'Fn::GetAtt': ['BuilderRole', 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': ['Ec2EventForwardingRole', 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
       }),
     ]);
   });
@@ -695,7 +805,7 @@ const ROLE_ACTIONS: Record<string, string[]> = {
   stopBuilder: ['ec2:DescribeInstances', 'ec2:StopInstances'],
   createImage: ['ec2:DescribeImages', 'ec2:CreateImage', 'ec2:CreateTags', ...EC2_USES_KEYS],
   copyImage: ['ec2:CopyImage', 'ec2:CreateTags', ...EC2_USES_KEYS],
-  finalizeImage: ['ec2:DescribeImages', 'ec2:CreateTags', 'ec2:ModifyImageAttribute'],
+  finalizeImage: ['ec2:ModifyImageAttribute'],
   terminateBuilder: ['ec2:DescribeInstances', 'ec2:TerminateInstances'],
   cleanup: [...DESCRIBE_FOR_CLEANUP, ...REMOVE],
   cleanupEnded: [
@@ -708,6 +818,14 @@ const ROLE_ACTIONS: Record<string, string[]> = {
   startBake: START,
   api: [...START, 'states:GetExecutionHistory', 'states:StopExecution', ...DESCRIBE_FOR_CLEANUP, ...REMOVE],
   sweepLeftovers: [...DESCRIBE_FOR_CLEANUP, ...REMOVE, 'states:DescribeExecution'],
+  forwardEvents: [
+    'events:PutRule',
+    'events:PutTargets',
+    'events:RemoveTargets',
+    'events:DeleteRule',
+    'events:TagResource',
+    'iam:PassRole',
+  ],
 };
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 /** Actions that change or destroy an existing resource: each only on what carries this stack's tag. */
@@ -790,7 +908,7 @@ describe('the permission boundary', () => {
     for (const s of statements) expect(s.Condition).toEqual({ StringEquals: OWN_REQUEST });
   });
 
-  it('sets ami-bake:* tags only at creation; later tags never use that prefix, and only on this stack resources', () => {
+  it('tags only at creation: no role may tag an existing resource (FinalizeImage no longer needs to)', () => {
     const statements = statementsAllowing('ec2:CreateTags');
     const atCreation = statements.filter(
       (s) => get(s.Condition, 'StringEquals', 'ec2:CreateAction') !== undefined,
@@ -807,14 +925,9 @@ describe('the permission boundary', () => {
         StringEquals: { 'ec2:CreateAction': creators.length === 1 ? creators[0] : creators },
       });
     }
-    expect(later.length).toBeGreaterThan(0);
-    for (const s of later) {
-      expect(s.Condition).toEqual({
-        StringEquals: OWN_RESOURCE,
-        'ForAllValues:StringNotLike': { 'aws:TagKeys': 'ami-bake:*' },
-      });
-    }
-    expect(statementsAllowing('ec2:CreateTags', roleStatements('finalizeImage'))).toEqual(later);
+    // CreateImage and CopyImage give the recipe's tags with the lineage (issue 8): nothing is
+    // left to tag afterwards, so the ami-bake:* keys cannot be forged on any resource.
+    expect(later).toEqual([]);
   });
 
   it('launches builders only with encrypted volumes (unless the stage allows unencrypted ones for public images)', () => {

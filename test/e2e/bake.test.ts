@@ -38,7 +38,7 @@ describe('a three-region bake against the emulator', () => {
   });
 
   it('gives the handlers the SDK retry settings they have in AWS (5 attempts, standard mode)', async () => {
-    const { ec2: handlerEc2 } = await import('../../lib/aws/clients.js');
+    const { ec2: handlerEc2 } = await import('../../lib/aws/ec2.js');
     expect(await handlerEc2('us-east-1').config.maxAttempts()).toBe(5);
     const mode = handlerEc2('eu-west-1').config.retryMode;
     expect(typeof mode === 'function' ? await mode() : mode).toBe('standard');

@@ -8,8 +8,9 @@ const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 describe('npm run bake (the local bake CLI)', () => {
   const emulator = useEmulator();
 
+  /** What `npm run bake -- <args>` runs (package.json), without npm around it. */
   function bake(...args: string[]) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'local/cli.ts', ...args], {
+    const r = spawnSync(process.execPath, ['bin/ami-bake.mjs', 'bake', '--local', ...args], {
       encoding: 'utf8',
       env: { ...process.env, AWS_ENDPOINT_URL: emulator.endpoint() },
       timeout: 120_000,
@@ -20,7 +21,7 @@ describe('npm run bake (the local bake CLI)', () => {
   it('prints usage, options, exit codes and examples for --help', () => {
     const { code, stdout } = bake('--help');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/Usage:\n\s+npm run bake -- <recipe.yml>/);
+    expect(stdout).toMatch(/Usage:\n(\s+.*\n)?\s+npm run bake -- <recipe.yml>/);
     expect(stdout).toContain('--simulate-bootstrap-failure');
     expect(stdout).toMatch(/Exit codes: 0 .* 1 .* 2 bad input/);
   });

@@ -26,8 +26,8 @@ describe('a rehearsal on the realistic profile', () => {
     };
     near('WaitForBuilder', 30 + 120 + 60); // launch, the bootstrap, the stop
     near('WaitForImage', 240);
-    // Copies run in parallel; other regions' events never reach the stack, so the reconciler
-    // (every 2 minutes) notices them.
+    // Copies run in parallel; their regions' events reach the stack through the forwarding rules
+    // (the reconciler, every minute, is the fallback).
     near('WaitForCopy eu-west-1', 900);
     near('WaitForCopy ap-southeast-2', 900);
     expect(Object.keys(result.images).sort()).toEqual(['ap-southeast-2', 'eu-west-1', 'us-east-1']);

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { ec2 as libEc2 } from '../../lib/aws/clients.js';
+import { ec2 as libEc2 } from '../../lib/aws/ec2.js';
 import { logger } from '../../lib/logger.js';
 import { type SweepReport, sweepLeftovers } from '../../lib/sweep/sweep.js';
 import { TAG } from '../../lib/tags.js';

@@ -33,11 +33,13 @@ export interface MatrixRun {
 async function leftovers(endpoint: string, region: string, bakeId: string) {
   const ec2 = new EC2Client({ region, endpoint, maxAttempts: 3 });
   const byTag = [{ Name: `tag:${TAG.bakeId}`, Values: [bakeId] }];
-  const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ Filters: byTag }));
+  const [{ Reservations = [] }, { Images = [] }, { Snapshots = [] }, { Volumes = [] }] = await Promise.all([
+    ec2.send(new DescribeInstancesCommand({ Filters: byTag })),
+    ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: byTag })),
+    ec2.send(new DescribeSnapshotsCommand({ Filters: byTag })),
+    ec2.send(new DescribeVolumesCommand({ Filters: byTag })),
+  ]);
   const instances = Reservations.flatMap((r) => r.Instances ?? []);
-  const { Images = [] } = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: byTag }));
-  const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ Filters: byTag }));
-  const { Volumes = [] } = await ec2.send(new DescribeVolumesCommand({ Filters: byTag }));
   return {
     instances,
     liveInstances: instances.filter((i) => i.State?.Name !== 'terminated').map((i) => i.InstanceId),
@@ -164,8 +166,11 @@ export class Matrix {
     }
 
     // Nothing left behind (failed), or exactly the products (succeeded / unannounced).
-    for (const region of REGIONS) {
-      const left = await leftovers(this.endpoint(), region, result.bakeId);
+    const lefts = await Promise.all(
+      REGIONS.map((region) => leftovers(this.endpoint(), region, result.bakeId)),
+    );
+    for (const [i, region] of REGIONS.entries()) {
+      const left = lefts[i] as Awaited<ReturnType<typeof leftovers>>;
       expect(left.liveInstances, `${region}: live instances`).toEqual([]);
       expect(left.volumes, `${region}: volumes`).toEqual([]);
       if (result.status === 'failed') {

@@ -21,10 +21,26 @@ import type { CleanupReport } from '../../../lib/state.js';
 import { STATE_MACHINE_ARN, webRecipe } from '../bakes/fixtures.js';
 import { awsError, BUILD_REGION, base, NOW, recipe } from '../functions/fixtures.js';
 
+/**
+ * The logger's spy for a level, made again when another file restored every mock: the unit
+ * project's files share modules (vitest.config.ts, isolate: false), so this module is evaluated once.
+ */
+function quiet(level: 'info' | 'error') {
+  const current = logger[level];
+  if (vi.isMockFunction(current)) return current;
+  return vi.spyOn(logger, level).mockImplementation(() => undefined);
+}
+quiet('info');
+quiet('error');
+
 /** The structured logger, quiet in tests; a test can still read what was logged. */
 export const logged = {
-  info: vi.spyOn(logger, 'info').mockImplementation(() => undefined),
-  error: vi.spyOn(logger, 'error').mockImplementation(() => undefined),
+  get info() {
+    return quiet('info');
+  },
+  get error() {
+    return quiet('error');
+  },
 };
 
 export const CALLER = 'arn:aws:iam::123456789012:user/alice';

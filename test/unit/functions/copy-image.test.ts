@@ -105,6 +105,32 @@ describe('copyImage', () => {
     });
   });
 
+  it("gives the copy the recipe's tags and Name at creation, as the source image has them", async () => {
+    // Act
+    await copyImage(
+      {
+        target: { region: 'eu-west-1' },
+        context: context(),
+        image,
+        recipe: recipe({ image: { tags: { team: 'platform', os: 'al2023' } } }),
+      },
+      deps,
+    );
+
+    // Assess
+    const spec = mock('eu-west-1')
+      .commandCalls(CopyImageCommand)[0]
+      ?.args[0].input.TagSpecifications?.find((t) => t.ResourceType === 'image');
+    expect(spec?.Tags).toEqual(
+      expect.arrayContaining([
+        ...LINEAGE_TAGS,
+        { Key: 'Name', Value: 'web-20261126-044742-0001abcd' },
+        { Key: 'team', Value: 'platform' },
+        { Key: 'os', Value: 'al2023' },
+      ]),
+    );
+  });
+
   it('names the target region in the message of any error, keeping its name for Retry and Catch', async () => {
     // Prepare
     mock('ap-southeast-2')

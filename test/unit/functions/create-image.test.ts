@@ -81,6 +81,28 @@ describe('createImage', () => {
     );
   });
 
+  it("gives the image the recipe's tags and Name at creation, so nothing tags it afterwards", async () => {
+    // Prepare
+    ec2Mock.on(CreateImageCommand).resolves({ ImageId: 'ami-0new0000000000001' });
+    const tagged = { ...input, recipe: recipe({ image: { tags: { team: 'platform', os: 'al2023' } } }) };
+
+    // Act
+    await createImage(tagged, deps);
+
+    // Assess
+    const spec = ec2Mock
+      .commandCalls(CreateImageCommand)[0]
+      ?.args[0].input.TagSpecifications?.find((t) => t.ResourceType === 'image');
+    expect(spec?.Tags).toEqual(
+      expect.arrayContaining([
+        ...LINEAGE_TAGS,
+        { Key: 'Name', Value: 'web-20261126-044742-0001abcd' },
+        { Key: 'team', Value: 'platform' },
+        { Key: 'os', Value: 'al2023' },
+      ]),
+    );
+  });
+
   it('returns the image a lost earlier attempt created when the name is already taken', async () => {
     // Prepare
     ec2Mock.on(CreateImageCommand).rejects(awsError('InvalidAMIName.Duplicate'));

@@ -1,19 +1,19 @@
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { reconcileWaits } from '../../../functions/reconcile-waits/core.js';
+import { logger } from '../../../lib/logger.js';
 import { memoryStore, mockedSfn, waitRecord } from '../waits/fakes.js';
-import { now } from './fixtures.js';
+import { now, regionalEc2 } from './fixtures.js';
 
-const ec2Mock = mockClient(EC2Client);
-const client = new EC2Client({ region: 'eu-west-1' });
-const ec2 = () => client;
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'] as const;
+const { ec2, mock: ec2Mock } = regionalEc2(REGIONS);
 const { sfn, sfnMock } = mockedSfn();
 
 beforeEach(() => {
-  ec2Mock.reset();
+  for (const r of REGIONS) ec2Mock(r).reset();
   sfnMock.reset();
+  vi.restoreAllMocks();
 });
 
 describe('reconcileWaits', () => {
@@ -24,13 +24,15 @@ describe('reconcileWaits', () => {
       waitRecord('image-available', 'eu-west-1', 'ami-busy'),
       waitRecord('instance-stopped', 'us-east-1', 'i-running'),
     ]);
-    ec2Mock.on(DescribeImagesCommand).resolves({
-      Images: [
-        { ImageId: 'ami-done', State: 'available' },
-        { ImageId: 'ami-busy', State: 'pending' },
-      ],
-    });
-    ec2Mock
+    ec2Mock('eu-west-1')
+      .on(DescribeImagesCommand)
+      .resolves({
+        Images: [
+          { ImageId: 'ami-done', State: 'available' },
+          { ImageId: 'ami-busy', State: 'pending' },
+        ],
+      });
+    ec2Mock('us-east-1')
       .on(DescribeInstancesCommand)
       .resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-running', State: { Name: 'running' } }] }] });
 
@@ -38,11 +40,79 @@ describe('reconcileWaits', () => {
     const result = await reconcileWaits({ store, sfn, ec2, now });
 
     // Assess
-    expect(result).toEqual({ waiting: 3, answered: 1, pending: 2 });
+    expect(result).toEqual({
+      waiting: 3,
+      answered: 1,
+      pending: 2,
+      answeredResources: ['image-available#eu-west-1#ami-done'],
+      errors: [],
+    });
     expect([...records.keys()].sort()).toEqual([
       'image-available#eu-west-1#ami-busy',
       'instance-stopped#us-east-1#i-running',
     ]);
+  });
+
+  it("still answers the other regions' waits when one region's Describe fails, and reports that region's error", async () => {
+    // Prepare
+    const { store, records } = memoryStore([
+      waitRecord('image-available', 'eu-west-1', 'ami-eu'),
+      waitRecord('image-available', 'ap-southeast-2', 'ami-ap'),
+      waitRecord('image-available', 'us-east-1', 'ami-us'),
+    ]);
+    const outage = Object.assign(new Error('EC2 is unavailable in this region'), { name: 'Unavailable' });
+    ec2Mock('eu-west-1').on(DescribeImagesCommand).rejects(outage);
+    ec2Mock('ap-southeast-2')
+      .on(DescribeImagesCommand)
+      .resolves({ Images: [{ ImageId: 'ami-ap', State: 'available' }] });
+    ec2Mock('us-east-1')
+      .on(DescribeImagesCommand)
+      .resolves({ Images: [{ ImageId: 'ami-us', State: 'available' }] });
+    const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+
+    // Act
+    const result = await reconcileWaits({ store, sfn, ec2, now });
+
+    // Assess
+    expect(result.answeredResources.sort()).toEqual([
+      'image-available#ap-southeast-2#ami-ap',
+      'image-available#us-east-1#ami-us',
+    ]);
+    expect(result.pending).toBe(1);
+    expect(result.errors).toEqual([
+      {
+        region: 'eu-west-1',
+        kind: 'image-available',
+        waits: 1,
+        error: 'Unavailable: EC2 is unavailable in this region',
+      },
+    ]);
+    expect([...records.keys()]).toEqual(['image-available#eu-west-1#ami-eu']);
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringContaining('eu-west-1'),
+      expect.objectContaining({ region: 'eu-west-1', errorName: 'Unavailable' }),
+    );
+  });
+
+  it('logs each wait it answered, since that wait missed its event (or its region is not forwarded)', async () => {
+    // Prepare
+    const { store } = memoryStore([waitRecord('image-available', 'ap-southeast-2', 'ami-ap')]);
+    ec2Mock('ap-southeast-2')
+      .on(DescribeImagesCommand)
+      .resolves({ Images: [{ ImageId: 'ami-ap', State: 'available' }] });
+    const logged = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+
+    // Act
+    await reconcileWaits({ store, sfn, ec2, now });
+
+    // Assess
+    expect(logged).toHaveBeenCalledWith(
+      'wait answered by the reconciler, not by an event',
+      expect.objectContaining({
+        resource: 'image-available#ap-southeast-2#ami-ap',
+        region: 'ap-southeast-2',
+      }),
+    );
   });
 
   it('does nothing when nobody waits', async () => {
@@ -53,7 +123,7 @@ describe('reconcileWaits', () => {
     const result = await reconcileWaits({ store, sfn, ec2, now });
 
     // Assess
-    expect(result).toEqual({ waiting: 0, answered: 0, pending: 0 });
-    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+    expect(result).toEqual({ waiting: 0, answered: 0, pending: 0, answeredResources: [], errors: [] });
+    for (const r of REGIONS) expect(ec2Mock(r)).not.toHaveReceivedAnyCommand();
   });
 });

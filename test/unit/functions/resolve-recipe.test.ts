@@ -272,6 +272,31 @@ describe('resolveRecipe: checks only AWS can answer', () => {
     expect((error as RecipeInvalidError).problems.map((p) => p.path)).toEqual(['builder.instanceType']);
   });
 
+  it('describes an instance type once per region in a warm container, and asks again after a failure', async () => {
+    // Prepare: the handler keeps one cache for the container's life.
+    const instanceTypes = new Map();
+    const warm = { ...deps, instanceTypes };
+    const bake = () => resolveRecipe({ bakeId: BAKE_ID, recipe: recipe() }, warm);
+    ec2Mock
+      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['t3.small' as never] })
+      .rejectsOnce(awsError('RequestLimitExceeded'))
+      .resolves({
+        InstanceTypes: [{ InstanceType: 't3.small', ProcessorInfo: { SupportedArchitectures: ['x86_64'] } }],
+      });
+
+    // Act
+    await expect(bake()).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+    await bake();
+    await bake();
+    await resolveRecipe(
+      { bakeId: BAKE_ID, recipe: recipe() },
+      { ...warm, ec2: new EC2Client({ region: 'eu-west-1' }), region: 'eu-west-1' },
+    );
+
+    // Assess: the failed call, one for us-east-1, one for eu-west-1.
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstanceTypesCommand, 3);
+  });
+
   it('rejects a root volume smaller than the base image snapshot, at builder.volumes.root.sizeGiB', async () => {
     // Prepare
     ec2Mock.on(DescribeImagesCommand).resolves({

@@ -102,6 +102,36 @@ describe('resumeWait', () => {
     });
   });
 
+  it.each([
+    ['an instance is pending', instanceEvent('i-0builder00000001', 'pending')],
+    ['an instance is running', instanceEvent('i-0builder00000001', 'running')],
+    ['an instance is stopping', instanceEvent('i-0builder00000001', 'stopping')],
+    ['an AMI is pending', amiEvent('ami-0copyeu00000001', 'pending')],
+  ])('ignores an event saying %s (no wait ends there) without looking anything up', async (_, event) => {
+    // Prepare
+    const { store, records } = memoryStore([
+      waitRecord('instance-stopped', 'us-east-1', 'i-0builder00000001'),
+      waitRecord('image-available', 'eu-west-1', 'ami-0copyeu00000001'),
+    ]);
+    const looked: string[] = [];
+    const watched = {
+      ...store,
+      get(resource: string) {
+        looked.push(resource);
+        return store.get(resource);
+      },
+    };
+
+    // Act
+    const result = await resumeWait(event, { store: watched, sfn, ec2, now });
+
+    // Assess: the deployed rule does not deliver these (serverless.yml); a local run delivers all.
+    expect(result.answered).toBe(false);
+    expect(looked).toEqual([]);
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+    expect(records.size).toBe(2);
+  });
+
   it('keeps waiting when an event arrives before EC2 shows the change', async () => {
     // Prepare
     const { store, records } = memoryStore([

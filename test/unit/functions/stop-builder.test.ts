@@ -39,6 +39,31 @@ describe('stopBuilder', () => {
     expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
   });
 
+  it('trusts the wait: no DescribeInstances when WaitForBuilder saw the builder stopped', async () => {
+    // Act
+    const result = await stopBuilder({ builder, bootstrap: { instanceState: 'stopped' } }, deps);
+
+    // Assess
+    expect(result).toEqual({ at: '2026-11-26T04:47:42.123Z' });
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand);
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+  });
+
+  it('looks for itself when the wait output does not say stopped (an execution started before it did)', async () => {
+    // Prepare
+    builderIs('running');
+
+    // Act
+    const result = stopBuilder({ builder, bootstrap: {} }, deps);
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(BuilderNotStoppedError);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(StopInstancesCommand, {
+      InstanceIds: [builder.instanceId],
+    });
+  });
+
   it.each(['running', 'pending'] as const)(
     'asks EC2 to stop a %s builder, then throws BuilderNotStoppedError so the state retries',
     async (state) => {

@@ -9,7 +9,7 @@ import {
   type Tag,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../../lib/aws/clients.js';
+import type { Ec2Send } from '../../../lib/aws/ec2.js';
 import { awsError } from '../functions/fixtures.js';
 
 /**

@@ -31,17 +31,17 @@ function described(...instances: Instance[]) {
 beforeEach(() => ec2Mock.reset());
 
 describe('evaluateInstances', () => {
-  it('reports success for a stopped builder tagged with a success result', async () => {
+  it('reports success for a stopped builder tagged with a success result, saying it saw it stopped', async () => {
     // Prepare
     described(instance('stopped', { [RESULT_TAG_KEY]: 'success;exit=0' }));
 
     // Act
     const verdicts = await evaluateInstances(ec2, [ID], NOW);
 
-    // Assess
+    // Assess: StopBuilder reads instanceState and skips its own DescribeInstances.
     expect(verdicts.get(ID)).toEqual({
       status: 'success',
-      output: { outcome: 'success', exitCode: 0, at: '2026-11-26T04:47:42.123Z' },
+      output: { outcome: 'success', exitCode: 0, instanceState: 'stopped', at: '2026-11-26T04:47:42.123Z' },
     });
   });
 
