@@ -7,10 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { loadRecipeFile } from '../lib/recipe/load.js';
 import { type CallRecord, PROFILES } from '../local/aws-behaviour/index.js';
-import { ensureEmulator, startEmulator } from '../local/emulator.js';
-import { median, type Section } from './section.js';
+import { exampleRecipe, median, type Section, withEmulator } from './section.js';
 
 /** us-east-1 list prices, read on the pages named in PRICE_SOURCES. */
 export const PRICES = {
@@ -73,15 +71,9 @@ function memoryMb(): { of: (fn: string) => number; reconcileRate: string } {
 }
 
 /** Two bakes in one process; the second (warm containers) is the one counted. */
-async function measure(): Promise<Measured> {
-  await ensureEmulator();
-  const emulator = await startEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'bench';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
-  try {
-    const loaded = await loadRecipeFile('recipes/example.yml');
-    if (!loaded.ok) throw new Error('example recipe is invalid');
+function measure(): Promise<Measured> {
+  return withEmulator(async (emulator) => {
+    const recipe = await exampleRecipe();
     const { runLocalBake, localLayer } = await import('../local/runner.js');
     const layer = await localLayer(emulator.endpoint);
     let measured: Measured | undefined;
@@ -89,7 +81,7 @@ async function measure(): Promise<Measured> {
       const invocations = new Map<string, number[]>();
       const reconcileMs: number[] = [];
       const result = await runLocalBake({
-        recipe: loaded.recipe,
+        recipe,
         region: 'us-east-1',
         // The local stack's setup is not the bake's: count from the first state on.
         onProgress: (p) => {
@@ -102,14 +94,12 @@ async function measure(): Promise<Measured> {
         },
       });
       if (result.status !== 'succeeded') throw new Error(`bake failed: ${JSON.stringify(result.failure)}`);
-      const copies = loaded.recipe.distribution.regions.filter((r) => r !== 'us-east-1').length;
+      const copies = recipe.distribution.regions.filter((r) => r !== 'us-east-1').length;
       measured = { transitions: result.transitions, invocations, calls: layer.calls(), reconcileMs, copies };
     }
     if (!measured) throw new Error('no bake measured');
     return measured;
-  } finally {
-    await emulator.stop();
-  }
+  });
 }
 
 const usd = (x: number) => `$${x.toFixed(6)}`;

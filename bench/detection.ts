@@ -9,10 +9,8 @@
  * event's modelled delay in AWS seconds plus the real seconds from the event's delivery to the
  * wait's answer; scaling the handlers' milliseconds by 60 would bill them a minute per second.
  */
-import { loadRecipeFile } from '../lib/recipe/load.js';
 import { type BehaviourLayer, type Ec2Event, PROFILES, type Profile } from '../local/aws-behaviour/index.js';
-import { ensureEmulator, startEmulator } from '../local/emulator.js';
-import { median, type Section } from './section.js';
+import { exampleRecipe, median, type Section, withEmulator } from './section.js';
 
 const REALISTIC = PROFILES.realistic;
 /** Events never arrive within a bake (1e7 AWS s); the timers are unref'd, so nothing waits on them. */
@@ -57,8 +55,7 @@ interface Change {
 }
 
 async function bake(layer: BehaviourLayer, profile: Profile, bootstrapSeconds: number): Promise<BakeRun> {
-  const loaded = await loadRecipeFile('recipes/example.yml');
-  if (!loaded.ok) throw new Error('example recipe is invalid');
+  const recipe = await exampleRecipe();
   const { runLocalBake } = await import('../local/runner.js');
   const marks: Mark[] = [];
   const changes: Change[] = [];
@@ -71,7 +68,7 @@ async function bake(layer: BehaviourLayer, profile: Profile, bootstrapSeconds: n
   );
   try {
     const result = await runLocalBake({
-      recipe: loaded.recipe,
+      recipe,
       region: 'us-east-1',
       profile,
       bootstrapSeconds,
@@ -145,16 +142,9 @@ export const detectionSection: Section = {
     // Each wait's median is over `runs` bakes: the event delay is drawn per event, so few runs make
     // a noisy median. --quick shortens the bootstrap, not the number of bakes.
     const n = runs;
-    await ensureEmulator();
-    const emulator = await startEmulator();
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-    });
-    const { localLayer } = await import('../local/runner.js');
-    const layer = await localLayer(emulator.endpoint);
-    try {
+    return withEmulator(async (emulator) => {
+      const { localLayer } = await import('../local/runner.js');
+      const layer = await localLayer(emulator.endpoint);
       const runsOut: BakeRun[] = [];
       for (let i = 0; i < n; i++) runsOut.push(await bake(layer, REALISTIC, bootstrapSeconds));
       // Missed events: nothing is delivered, the reconciler (every AWS minute, as deployed) answers all.
@@ -163,9 +153,7 @@ export const detectionSection: Section = {
         delete process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS;
       });
       return report(runsOut, muted, bootstrapSeconds, quick);
-    } finally {
-      await emulator.stop();
-    }
+    });
   },
 };
 

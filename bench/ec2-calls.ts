@@ -3,36 +3,11 @@
  * them: the AWS-behaviour layer's call records (local/aws-behaviour), by operation and by state.
  * Two bakes in one process: the first in cold handler containers, the second warm.
  */
-import { loadRecipeFile } from '../lib/recipe/load.js';
-import { type CallRecord, PROFILES, type Profile } from '../local/aws-behaviour/index.js';
-import { ensureEmulator, startEmulator } from '../local/emulator.js';
-import type { Section } from './section.js';
+import type { CallRecord } from '../local/aws-behaviour/index.js';
+import { COUNTING_PROFILE, PLAYED_BUILDER_EC2_CALLS } from '../local/ec2-call-count.js';
+import { exampleRecipe, type Section, withEmulator } from './section.js';
 
 const TARGET = 22;
-
-/**
- * The played builder's calls (local/builder.ts: it reads its user data, checks its subnet's way
- * out, tags its result and stops itself). On AWS these are the instance's own calls, made with
- * its instance profile, not the pipeline's; locally they pass through the same layer.
- */
-const PLAYED_BUILDER: Record<string, number> = {
-  DescribeInstances: 1,
-  DescribeInstanceAttribute: 1,
-  DescribeSubnets: 1,
-  DescribeRouteTables: 2,
-  CreateTags: 1,
-  StopInstances: 1,
-};
-
-/**
- * The instant profile with EC2 events a second late, as in test/e2e/ec2-calls.test.ts: with no
- * delay an AMI's event races registerWait, and one describe more or less is scheduling.
- */
-const PROFILE: Profile = {
-  ...PROFILES.instant,
-  name: 'instant',
-  events: { delay: [1, 1], duplicateProbability: 0 },
-};
 
 /** Why each remaining call is needed: what AWS does not tell us otherwise. */
 const WHY: [string, string][] = [
@@ -78,45 +53,40 @@ function minus(a: Counts, b: Counts): Counts {
 
 const total = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
 
-async function measure() {
-  await ensureEmulator();
-  const emulator = await startEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'bench';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
-  // The reconciler (every local second on this profile) out of the way: the events answer, and a
-  // loaded machine does not add its describes. Restored for the sections after this one.
-  const reconcile = process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS;
-  process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS = '3600';
-  try {
-    const loaded = await loadRecipeFile('recipes/example.yml');
-    if (!loaded.ok) throw new Error('example recipe is invalid');
-    const { localLayer, runLocalBake } = await import('../local/runner.js');
-    const layer = await localLayer(emulator.endpoint);
-    const bakes: Counts[] = [];
-    let raced = 0;
-    for (let i = 0; i < 2; i++) {
-      const result = await runLocalBake({
-        recipe: loaded.recipe,
-        region: 'us-east-1',
-        profile: PROFILE,
-        // From the first state on: the local stack's setup is not the bake's.
-        onProgress: (p) => {
-          if (p.kind === 'state' && p.phase === 'start' && p.state === 'ResolveRecipe') layer.resetCalls();
-        },
-      });
-      if (result.status !== 'succeeded')
-        throw new Error(`bake ${i} failed: ${JSON.stringify(result.failure)}`);
-      bakes.push(minus(count(layer.calls()), PLAYED_BUILDER));
-      // One settle (DeleteItem) per wait (builder, image, two copies); more: two paths answered one.
-      if (layer.calls().filter((c) => c.action === 'DeleteItem').length !== 4) raced += 1;
+function measure() {
+  return withEmulator(async (emulator) => {
+    // The reconciler (every local second on this profile) out of the way: the events answer, and a
+    // loaded machine does not add its describes. Restored for the sections after this one.
+    const reconcile = process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS;
+    process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS = '3600';
+    try {
+      const recipe = await exampleRecipe();
+      const { localLayer, runLocalBake } = await import('../local/runner.js');
+      const layer = await localLayer(emulator.endpoint);
+      const bakes: Counts[] = [];
+      let raced = 0;
+      for (let i = 0; i < 2; i++) {
+        const result = await runLocalBake({
+          recipe,
+          region: 'us-east-1',
+          profile: COUNTING_PROFILE,
+          // From the first state on: the local stack's setup is not the bake's.
+          onProgress: (p) => {
+            if (p.kind === 'state' && p.phase === 'start' && p.state === 'ResolveRecipe') layer.resetCalls();
+          },
+        });
+        if (result.status !== 'succeeded')
+          throw new Error(`bake ${i} failed: ${JSON.stringify(result.failure)}`);
+        bakes.push(minus(count(layer.calls()), PLAYED_BUILDER_EC2_CALLS));
+        // One settle (DeleteItem) per wait (builder, image, two copies); more: two paths answered one.
+        if (layer.calls().filter((c) => c.action === 'DeleteItem').length !== 4) raced += 1;
+      }
+      return { cold: bakes[0] ?? {}, warm: bakes[1] ?? {}, raced };
+    } finally {
+      if (reconcile === undefined) delete process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS;
+      else process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS = reconcile;
     }
-    return { cold: bakes[0] ?? {}, warm: bakes[1] ?? {}, raced };
-  } finally {
-    if (reconcile === undefined) delete process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS;
-    else process.env.AMI_BAKE_LOCAL_RECONCILE_SECONDS = reconcile;
-    await emulator.stop();
-  }
+  });
 }
 
 export const ec2CallsSection: Section = {
@@ -138,7 +108,7 @@ export const ec2CallsSection: Section = {
       ],
       markdown: `One bake of \`recipes/example.yml\` (built in us-east-1, copied to eu-west-1 and
 ap-southeast-2), counted on the AWS-behaviour layer's call records from ResolveRecipe on. The
-played builder's own ${total(PLAYED_BUILDER)} calls are left out: on AWS the instance makes them.
+played builder's own ${total(PLAYED_BUILDER_EC2_CALLS)} calls are left out: on AWS the instance makes them.
 \`test/e2e/ec2-calls.test.ts\` asserts these counts exactly.${
         raced > 0
           ? ` In ${raced} of the 2 bakes two paths of one wait raced (an event before the first answer was stored, on a loaded machine): one describe more.`

@@ -7,9 +7,8 @@
  * EventBridge, the interpreter), not AWS's build times.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { loadRecipeFile } from '../lib/recipe/load.js';
-import { ensureEmulator, type RunningEmulator, startEmulator } from '../local/emulator.js';
-import { median, type Section } from './section.js';
+import type { RunningEmulator } from '../local/emulator.js';
+import { exampleRecipe, median, type Section, withEmulator } from './section.js';
 
 /**
  * Packer 1.x amazon-ebs, one 3-region bake of the same base image on the same warm moto 5.2.5,
@@ -116,17 +115,14 @@ const row = (name: string, xs: ProcessRun[]) =>
 
 async function localBakes(emulator: RunningEmulator, runs: number) {
   process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  process.env.AWS_ACCESS_KEY_ID = 'bench';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench';
   try {
-    const loaded = await loadRecipeFile('recipes/example.yml');
-    if (!loaded.ok) throw new Error('example recipe is invalid');
+    const recipe = await exampleRecipe();
     const { runLocalBake } = await import('../local/runner.js');
     const walls: number[] = [];
     const stages = new Map<string, number[]>();
     for (let i = 0; i < runs; i++) {
       const result = await runLocalBake({
-        recipe: loaded.recipe,
+        recipe,
         region: 'us-east-1',
         onProgress: (p) => {
           if (p.kind === 'state' && p.phase === 'done' && p.seconds !== undefined) {
@@ -146,10 +142,8 @@ async function localBakes(emulator: RunningEmulator, runs: number) {
 
 export const localBakeSection: Section = {
   name: 'local-bake',
-  async run({ runs }) {
-    await ensureEmulator();
-    const emulator = await startEmulator();
-    try {
+  run({ runs }) {
+    return withEmulator(async (emulator) => {
       // Processes first: the in-process bakes leave this process's env pointing at its layers.
       const processes = await processBakes(emulator, runs);
       const bakes = await localBakes(emulator, runs);
@@ -212,8 +206,6 @@ The first bake in a process also pays for importing the handlers and the SDK.
 | --- | ---: |
 ${bakes.stages.map((s) => `| ${s.label} | ${s.ms.toFixed(0)} |`).join('\n')}`,
       };
-    } finally {
-      await emulator.stop();
-    }
+    });
   },
 };

@@ -5,11 +5,9 @@
  * set, and the reconciler's Describe calls (per pass, so growth with the number of bakes shows).
  */
 
-import { loadRecipeFile } from '../lib/recipe/load.js';
 import type { ResolvedRecipe } from '../lib/state.js';
 import { type Bucket, type CallRecord, PROFILES, type Profile } from '../local/aws-behaviour/index.js';
-import { ensureEmulator, startEmulator } from '../local/emulator.js';
-import type { Section } from './section.js';
+import { exampleRecipe, type Section, withEmulator } from './section.js';
 
 /** Instant timing, EC2's rate limits: the time a burst takes is the buckets' doing. */
 const THROTTLED: Profile = {
@@ -163,18 +161,12 @@ export const scaleSection: Section = {
   name: 'scale',
   async run({ quick }) {
     const n = quick ? 20 : 100;
-    await ensureEmulator();
-    const emulator = await startEmulator();
-    process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-    process.env.AWS_ACCESS_KEY_ID = 'bench';
-    process.env.AWS_SECRET_ACCESS_KEY = 'bench';
-    try {
-      const loaded = await loadRecipeFile('recipes/example.yml');
-      if (!loaded.ok) throw new Error('example recipe is invalid');
+    return withEmulator(async () => {
+      const recipe = await exampleRecipe();
       // One bake alone first: warms the handlers and gives the pipeline's own critical path.
-      await burst(loaded.recipe, 1); // the handlers' clients exist (and point at the layer) from here on
-      const single = await burst(loaded.recipe, 1);
-      const big = await burst(loaded.recipe, n);
+      await burst(recipe, 1); // the handlers' clients exist (and point at the layer) from here on
+      const single = await burst(recipe, 1);
+      const big = await burst(recipe, n);
       const bound = rateBound(big.calls);
       const limit = bound.seconds + single.makespan;
       const throttled = big.calls.filter((c) => c.fault === 'throttled').length;
@@ -237,8 +229,6 @@ ${
     : ''
 }`,
       };
-    } finally {
-      await emulator.stop();
-    }
+    });
   },
 };

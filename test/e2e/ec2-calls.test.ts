@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRecipeFile } from '../../lib/recipe/load.js';
-import { type CallRecord, PROFILES, type Profile } from '../../local/aws-behaviour/index.js';
+import type { CallRecord } from '../../local/aws-behaviour/index.js';
+import { PLAYED_BUILDER_EC2_CALLS as BUILDER, COUNTING_PROFILE } from '../../local/ec2-call-count.js';
 import { type LocalBakeResult, localLayer, runLocalBake } from '../../local/runner.js';
 import { useEmulator } from './helpers.js';
 
@@ -35,30 +36,6 @@ const PIPELINE: Record<string, Counts> = {
   // with the wait outputs.
   FinalizeImage: { ModifyImageAttribute: 3 },
   TerminateBuilder: { DescribeInstances: 1, TerminateInstances: 1 },
-};
-
-/**
- * The played builder (local/builder.ts): on AWS these are the instance's own calls (its wrapper
- * tags and stops it), not the pipeline's; locally they go through the same layer.
- */
-const BUILDER: Counts = {
-  DescribeInstances: 1,
-  DescribeInstanceAttribute: 1,
-  DescribeSubnets: 1,
-  DescribeRouteTables: 2,
-  CreateTags: 1,
-  StopInstances: 1,
-};
-
-/**
- * The instant profile, with EC2 events a second late (AWS delivers them seconds after the change).
- * With no delay, an AMI's "available" event races registerWait's PutItem, and whether resumeWait
- * also describes the image depends on which the emulator serves first.
- */
-const COUNTED: Profile = {
-  ...PROFILES.instant,
-  name: 'instant',
-  events: { delay: [1, 1], duplicateProbability: 0 },
 };
 
 function sum(...parts: Counts[]): Counts {
@@ -112,7 +89,7 @@ describe('EC2 calls of a three-region bake of recipes/example.yml', () => {
       const result = await runLocalBake({
         recipe: loaded.recipe,
         region: 'us-east-1',
-        profile: COUNTED,
+        profile: COUNTING_PROFILE,
         // Count from the first state on: the local stack's setup is not the bake's.
         onProgress: (p) => {
           if (p.kind === 'state' && p.phase === 'start' && p.state === 'ResolveRecipe') layer.resetCalls();

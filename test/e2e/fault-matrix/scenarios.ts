@@ -103,7 +103,7 @@ const TARGETS: Target[] = [
     stage: 'FinalizeImage',
     action: 'ModifyImageAttribute',
     beyond: { outcome: 'failed', stage: 'FinalizeImage' },
-    relies: 'launch permissions and tags are idempotent: a retry sets the same values',
+    relies: 'launch permissions are idempotent: a retry sets the same values (tags were given at creation)',
   },
   {
     stage: 'TerminateBuilder',
@@ -116,7 +116,8 @@ const TARGETS: Target[] = [
     action: 'DescribeInstances',
     region: 'us-east-1',
     beyond: { outcome: 'failed' },
-    relies: 'every reader of instance state retries; the reconciler answers a wait whose event was missed',
+    relies:
+      'every reader of instance state retries (registerWait, the reconciler; StopBuilder only when the wait did not see the builder stopped); the reconciler answers a wait whose event was missed',
   },
 ];
 
