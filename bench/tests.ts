@@ -48,7 +48,12 @@ interface ProjectTimes {
 function lastFullRun(file = 'reports/vitest.json') {
   if (!existsSync(file)) return undefined;
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
-  const results = report.testResults.map((r) => ({ ...r, name: relative(process.cwd(), r.name) }));
+  // Paths from the root the run had (a CI clone elsewhere too): from its test/ folder on.
+  const fromTest = (name: string) => {
+    const at = name.lastIndexOf('/test/');
+    return at >= 0 ? name.slice(at + 1) : relative(process.cwd(), name);
+  };
+  const results = report.testResults.map((r) => ({ ...r, name: fromTest(r.name) }));
   const end = Math.max(...results.map((r) => r.endTime));
   const projects: ProjectTimes[] = (Object.keys(PROJECTS) as ProjectName[]).map((name) => {
     const mine = results.filter((r) => projectOf(r.name) === name);
