@@ -144,7 +144,7 @@ every service, while keeping the slowest bucket busy (${f.needed} calls/s, one b
 pipeline to run about ${(perBake * f.needed).toFixed(0)} calls/s (${perBake.toFixed(0)} calls per bake) from the first second on. The limit is
 the throughput of the local stack (this Node process: handlers, SDK, interpreter and the in-process
 AWS-behaviour proxy; and moto, a separate Python process), not EC2's buckets and not the
-pipeline's design. On this shared 2-core machine (load average 12–20 during the runs) a CPU
+pipeline's design. While this was built, on this 2-core machine under a load average of 12–20, a CPU
 profile of 20 concurrent bakes (\`node --cpu-prof\`) showed the Node process idle 37 % of the wall
 time, waiting on moto, and the sampled CPU of the Node process and of moto was 15–25 % and 25–40 %
 of a core: both were starved by other processes, neither saturated a core.
@@ -153,7 +153,7 @@ Fixed while measuring: the recipe keys were provisioned one bake at a time (Reso
 bakes started over 22 s; now within 0.5 s, once per recipe), and the played builder's \`bash -n\`
 check was a synchronous spawn per bake that stalled every other bake (about 2.4 s of a 20-bake
 CPU profile; now asynchronous and remembered by text). Not tried in the time: the behaviour layer
-in a worker thread (a second core for the proxy), and a run on a quiet machine.
+in a worker thread (a second core for the proxy). This run's load is in the report's header.
 `;
 }
 
