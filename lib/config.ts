@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { problemsOf, problemsText } from './problems.js';
 import { AWS_REGIONS } from './regions.js';
 
 /**
@@ -56,8 +57,7 @@ export function config(env: NodeJS.ProcessEnv = process.env): Config {
   if (cached && env === process.env) return cached;
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid function environment: ${problems}`);
+    throw new Error(`invalid function environment: ${problemsText(problemsOf(parsed.error.issues))}`);
   }
   if (env === process.env) cached = parsed.data;
   return parsed.data;

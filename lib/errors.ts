@@ -90,25 +90,37 @@ export class BakeNotRunningError extends BakeError {
   override name = 'BakeNotRunningError';
 }
 
-/** Every error name the state machine may match, for the ASL consistency test. */
-export const ERROR_NAMES = [
-  'BakeError',
-  'RecipeInvalidError',
-  'BaseImageNotFoundError',
-  'StateInputInvalidError',
-  'BootstrapFailedError',
-  'BootstrapNoResultError',
-  'BuilderNotStoppedError',
-  'ImageFailedError',
-  'CleanupIncompleteError',
-  'EventNotPublishedError',
-  'RecipeNotFoundError',
-  'IdempotencyConflictError',
-  'BakeNotFoundError',
-  'BakeNotRunningError',
-  'EventThrottledError',
-  'ImageNotYetVisibleError',
-] as const;
+/**
+ * How the state machine treats each named error, decided once per class (test/config/asl.test.ts
+ * fails for a class missing here, and checks each decision against statemachine/bake.asl.yml):
+ * - `retried`: a state retries it by name (it means "not yet", not "failed");
+ * - `States.ALL`: deliberately left to the catch-all: the state fails and the bake cleans up;
+ * - `outside`: thrown only outside the state machine (start path, API, CLI), never matched by it.
+ */
+export const ERROR_HANDLING = {
+  BakeError: 'States.ALL',
+  RecipeInvalidError: 'States.ALL',
+  BaseImageNotFoundError: 'States.ALL',
+  StateInputInvalidError: 'States.ALL',
+  BootstrapFailedError: 'States.ALL',
+  BootstrapNoResultError: 'States.ALL',
+  BuilderNotStoppedError: 'retried',
+  ImageFailedError: 'States.ALL',
+  CleanupIncompleteError: 'retried',
+  EventNotPublishedError: 'States.ALL',
+  // ResolveRecipe throws it too: a catalog without the recipe fails the bake at once.
+  RecipeNotFoundError: 'States.ALL',
+  EventThrottledError: 'retried',
+  ImageNotYetVisibleError: 'retried',
+  IdempotencyConflictError: 'outside',
+  TooManyBakesError: 'outside',
+  BakeRequestRefusedError: 'outside',
+  BakeNotFoundError: 'outside',
+  BakeNotRunningError: 'outside',
+} as const satisfies Record<string, 'retried' | 'States.ALL' | 'outside'>;
+
+/** Every error name of the bake, for the ASL consistency test. */
+export const ERROR_NAMES = Object.keys(ERROR_HANDLING) as (keyof typeof ERROR_HANDLING)[];
 
 /** Errors that are the user's input, not the pipeline: the CLI exits 2 on these. */
 export const INPUT_ERROR_NAMES: readonly string[] = ['RecipeInvalidError', 'BaseImageNotFoundError'];

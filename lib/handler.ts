@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { StateInputInvalidError } from './errors.js';
 import { logger } from './logger.js';
+import { problemsOf, problemsText } from './problems.js';
 
 /**
  * The one middy stack every function uses: Lambda context and bake id on every log line, input
@@ -29,14 +30,10 @@ export function makeHandler<S extends z.ZodType, O>(
     .handler(async (event, context) => {
       const parsed = schema.safeParse(event);
       if (!parsed.success) {
-        throw new StateInputInvalidError(describeIssues(parsed.error.issues));
+        throw new StateInputInvalidError(problemsText(problemsOf(parsed.error.issues)));
       }
       return work(parsed.data, context);
     });
-}
-
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 function bakeIdOf(event: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RECIPE_NAME } from './recipe/name.js';
 import { ARCHITECTURES, recipeSchema } from './recipe/schema.js';
 import { overridesSchema } from './start/request.js';
 
@@ -36,7 +37,7 @@ export type BakeInput = z.infer<typeof bakeInputSchema>;
  */
 export const executionInputSchema = z.object({
   bakeId: bakeIdSchema,
-  recipeName: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be a recipe name'),
+  recipeName: z.string().regex(RECIPE_NAME, 'must be a recipe name'),
   overrides: overridesSchema.optional(),
   /** Who asked and why (informational: recorded, never trusted). */
   request: z.object({ source: z.string(), reason: z.string().optional() }).optional(),

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { parse } from 'yaml';
 
-// aws-local-stepfunctions calls Promise.withResolvers (Node >= 22); Node 20 still runs the CLI.
+// aws-local-stepfunctions calls Promise.withResolvers (Node >= 22); an older Node still runs the CLI
+// when told to (AMI_BAKE_IGNORE_NODE=1, as the tests do on one).
 if (!('withResolvers' in Promise)) {
   Object.assign(Promise, {
     withResolvers<T>() {

@@ -2,8 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { setRetryClock } from '../lib/aws/retry.js';
+import { causeText } from '../lib/cause.js';
 import type { Overrides } from '../lib/start/request.js';
 import type { ResolvedRecipe } from '../lib/state.js';
+import {
+  type BakeResults,
+  descriptionOf,
+  STATES,
+  type StateDescription,
+  type StateName,
+  type StateResults,
+} from '../lib/workflow/states.js';
 import {
   type BehaviourLayer,
   type Profile,
@@ -365,8 +374,7 @@ async function cleanUpCancelledBake(
     recipeName: o.recipe.name,
     recipe: resolved?.recipe ?? o.recipe,
     ...(resolved?.context ? { context: resolved.context } : {}),
-    ...(outputs.LaunchBuilder ? { builder: outputs.LaunchBuilder } : {}),
-    ...(outputs.CreateImage ? { image: outputs.CreateImage } : {}),
+    ...namedResources(outputs),
   };
   const failure = { [stage]: { Error: 'BakeCancelled', Cause: 'cancelled through the local runner' } };
   // In AWS the cancel's own cleanup may find a resource not yet visible; the execution-status
@@ -391,15 +399,26 @@ async function cleanUpCancelledBake(
   await invoke('publishEvent', input).catch(() => undefined);
 }
 
+/**
+ * The results that name a resource by id (the builder, the source image), under the keys the
+ * execution keeps them: cleanup removes those even before its tag lookups show them.
+ */
+function namedResources(outputs: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(STATES as Record<StateName, StateDescription>).flatMap(([state, d]) =>
+      d.names && !d.inside && d.resultPath && outputs[state] ? [[d.resultPath.slice(2), outputs[state]]] : [],
+    ),
+  );
+}
+
 function summarize(
   status: 'succeeded' | 'failed',
   captured: Record<string, unknown>,
   outputs: Record<string, unknown>,
   errors: Record<string, Error>,
 ) {
-  type Bake = {
+  type Bake = Pick<BakeResults, 'finalized'> & {
     context?: { imageName?: string };
-    finalized?: { images: LocalBakeResult['images'] };
     failure?: Record<string, { Error: string; Cause?: string }>;
   };
   const succeeded = (captured.PublishBakeSucceeded as { bake?: Bake } | undefined)?.bake;
@@ -423,17 +442,8 @@ function summarize(
     status: failed ? ('failed' as const) : status,
     imageName: bake?.context?.imageName,
     images: failed ? {} : (succeeded?.finalized?.images ?? {}),
-    failure: failed && stage && f ? { stage, error: f.Error, cause: causeOf(f.Cause) } : undefined,
+    failure: failed && stage && f ? { stage, error: f.Error, cause: causeText(f.Cause) } : undefined,
   };
-}
-
-function causeOf(cause: string | undefined): string {
-  try {
-    const parsed = JSON.parse(cause ?? '') as { errorMessage?: string };
-    return parsed.errorMessage ?? cause ?? '';
-  } catch {
-    return cause ?? '';
-  }
 }
 
 interface WaitPayload {
@@ -502,31 +512,28 @@ function bootstrapAwsSeconds(o: ExecuteOptions): number {
   return o.bootstrapSeconds ?? (o.layer.profile.name === 'realistic' ? 300 : 0);
 }
 
+/** A state inside the CopyImages Map runs once per target region: its label names the region. */
 function labelOf(state: string, input: unknown): string {
   const i = input as { target?: { region?: string }; Payload?: { region?: string } };
-  const region = i?.target?.region ?? (state === 'WaitForCopy' ? i?.Payload?.region : undefined);
+  const region = descriptionOf(state)?.inside ? (i?.target?.region ?? i?.Payload?.region) : undefined;
   return region ? `${state} ${region}` : state;
 }
 
+/** One line about a finished state's result, typed by lib/workflow/states.ts. */
+const NOTES: { [S in StateName]?: (result: StateResults[S]) => string | undefined } = {
+  ResolveRecipe: ({ context: c }) =>
+    c?.base ? `base ${c.base.imageId} (${c.base.name}), image ${c.imageName}` : undefined,
+  LaunchBuilder: (r) => `builder ${r.instanceId}`,
+  WaitForBuilder: (r) => `bootstrap ${r.outcome} (exit ${r.exitCode})`,
+  CreateImage: (r) => `image ${r.imageId}`,
+  CopyImage: (r) => `image ${r.imageId}`,
+  WaitForImage: (r) => `available, snapshots ${r.snapshotIds?.join(', ')}`,
+  WaitForCopy: (r) => `available, snapshots ${r.snapshotIds?.join(', ')}`,
+  Cleanup: (r) =>
+    `terminated ${r.terminatedInstances?.length ?? 0} instance(s), deregistered ${r.deregisteredImages?.length ?? 0} image(s), deleted ${r.deletedSnapshots?.length ?? 0} snapshot(s)`,
+};
+
 function noteOf(state: string, output: unknown): string | undefined {
-  const o = output as Record<string, unknown> & {
-    context?: { base?: { imageId: string; name: string }; imageName?: string };
-  };
-  const c = o.context;
-  if (state === 'ResolveRecipe' && c?.base)
-    return `base ${c.base.imageId} (${c.base.name}), image ${c.imageName}`;
-  if (state === 'LaunchBuilder') return `builder ${String(o.instanceId)}`;
-  if (state === 'WaitForBuilder') return `bootstrap ${String(o.outcome)} (exit ${String(o.exitCode)})`;
-  if (state === 'CreateImage' || state === 'CopyImage') return `image ${String(o.imageId)}`;
-  if (state === 'WaitForImage' || state === 'WaitForCopy')
-    return `available, snapshots ${(o.snapshotIds as string[] | undefined)?.join(', ')}`;
-  if (state === 'Cleanup') {
-    const r = o as {
-      terminatedInstances?: unknown[];
-      deregisteredImages?: unknown[];
-      deletedSnapshots?: unknown[];
-    };
-    return `terminated ${r.terminatedInstances?.length ?? 0} instance(s), deregistered ${r.deregisteredImages?.length ?? 0} image(s), deleted ${r.deletedSnapshots?.length ?? 0} snapshot(s)`;
-  }
-  return undefined;
+  const note = NOTES[state as StateName] as ((result: unknown) => string | undefined) | undefined;
+  return note?.(output);
 }

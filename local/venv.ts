@@ -36,11 +36,20 @@ export async function ensureVenv(o: {
   });
 }
 
+/**
+ * Runs a step of the install with its output kept (an install happens inside a test run or a
+ * local bake, whose output is the results): it is shown only when the step fails.
+ */
 function run(command: string, args: string[]) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const result = spawnSync(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trimEnd().slice(-4000);
     throw new Error(
-      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}); is python3 with venv installed?`,
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}); is python3 with venv installed?${output ? `\n${output}` : ''}`,
     );
   }
 }

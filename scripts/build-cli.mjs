@@ -63,7 +63,7 @@ export async function buildCli() {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     // The SDK's ES modules: CommonJS modules re-export every command through copied properties,
     // which cost hundreds of milliseconds at start-up, and cannot be tree-shaken.
     mainFields: ['module', 'main'],

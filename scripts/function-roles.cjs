@@ -199,7 +199,7 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
         executionsArn,
       ),
       putEvents,
-      // A cancel removes what the bake created (lib/bakes/cancel.ts, functions/cleanup/core.ts).
+      // A cancel removes what the bake created (lib/bakes/cancel.ts, lib/cleanup/core.ts).
       ...remove,
     ],
     sweepLeftovers: [...cleanup, allow('ReadBakes', ['states:DescribeExecution'], executionsArn)],

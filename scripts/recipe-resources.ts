@@ -8,7 +8,8 @@
  *   tsx scripts/recipe-resources.ts [dir]   print the resources as JSON
  */
 import { pathToFileURL } from 'node:url';
-import type { Schedule, Trigger } from '../lib/recipe/schema.js';
+import type { Schedule } from '../lib/recipe/schedules.js';
+import type { Trigger } from '../lib/recipe/triggers.js';
 import { type CatalogEntry, CatalogError, loadCatalog } from './catalog.js';
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
-import { cleanup } from '../../functions/cleanup/core.js';
 import { ec2 } from '../../lib/aws/ec2.js';
 import { events } from '../../lib/aws/eventbridge.js';
 import { cancelBake } from '../../lib/bakes/cancel.js';
+import { cleanup } from '../../lib/cleanup/core.js';
 import { logger } from '../../lib/logger.js';
 import { putBakeEvent } from '../../lib/publish.js';
 import { COMMON_HELP, COMMON_OPTIONS, onePositional, parse, showHelp } from '../args.js';

@@ -1,6 +1,7 @@
 import { sfn } from '../../lib/aws/sfn.js';
 import { listBakes } from '../../lib/bakes/list.js';
 import { BAKE_STATUSES, type BakeStatusName } from '../../lib/bakes/status.js';
+import { RECIPE_NAME } from '../../lib/recipe/name.js';
 import { COMMON_HELP, COMMON_OPTIONS, parse, showHelp } from '../args.js';
 import { EXIT, UsageError } from '../errors.js';
 import { duration, type Io, printJson, table } from '../io.js';
@@ -43,7 +44,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new UsageError(`--limit ${values.limit}: give a whole number from 1 to 1000`);
-  if (values.recipe !== undefined && !/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/.test(values.recipe))
+  if (values.recipe !== undefined && !RECIPE_NAME.test(values.recipe))
     throw new UsageError(
       `--recipe ${values.recipe}: not a recipe name (lowercase letters, digits and dashes)`,
     );

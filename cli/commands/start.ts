@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { config } from '../../lib/config.js';
+import { problemsOf } from '../../lib/problems.js';
 import { type CatalogEntry, CatalogError, findRecipe, loadCatalog } from '../../lib/recipe/catalog.js';
-import { toProblems } from '../../lib/recipe/load.js';
 import { awsStartDeps } from '../../lib/start/aws-deps.js';
 import { type StartRequest, startRequestSchema } from '../../lib/start/request.js';
 import { applyOverrides, startBake } from '../../lib/start/start-bake.js';
@@ -73,7 +73,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
   const parsed = startRequestSchema.safeParse(request);
   if (!parsed.success) {
-    const problems = toProblems(parsed.error.issues);
+    const problems = problemsOf(parsed.error.issues);
     throw new UsageError(problems.map((p) => `${p.path}: ${p.message}`).join('\n'), problems);
   }
   // Offline, the same bounds the start path and ResolveRecipe enforce: exit 2 before any AWS call.

@@ -2,12 +2,12 @@ import { ec2 } from '../../lib/aws/ec2.js';
 import { events } from '../../lib/aws/eventbridge.js';
 import { type SfnSend, sfn as sfnClient } from '../../lib/aws/sfn.js';
 import type { CancelDeps } from '../../lib/bakes/cancel.js';
+import { cleanup } from '../../lib/cleanup/core.js';
 import type { Config } from '../../lib/config.js';
 import { putBakeEvent } from '../../lib/publish.js';
 import { type CatalogEntry, loadCatalog } from '../../lib/recipe/catalog.js';
 import { awsStartDeps } from '../../lib/start/aws-deps.js';
 import type { StartDeps } from '../../lib/start/start-bake.js';
-import { cleanup } from '../cleanup/core.js';
 
 /** Everything the API does to the world; tests pass fakes. */
 export interface ApiDeps {

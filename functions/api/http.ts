@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import type { Problem } from '../../lib/problems.js';
 
 /** API Gateway HTTP API, payload format 2.0, IAM-authorized. */
 export type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
@@ -10,10 +11,7 @@ export interface ApiResponse {
 }
 
 /** One problem of a request, named by where it is: `recipe`, `overrides.builder.x`, `query.limit`. */
-export interface Problem {
-  path: string;
-  message: string;
-}
+export type { Problem } from '../../lib/problems.js';
 
 export interface ErrorBody {
   error: string;

@@ -3,6 +3,7 @@ import type { EventsSend } from '../../lib/aws/eventbridge.js';
 import type { SfnSend } from '../../lib/aws/sfn.js';
 import { BAKE_CANCELLED, cleanupReport } from '../../lib/bakes/cancel.js';
 import { BAKE_NOT_ANNOUNCED, fetchBake, recipeOfBakeId, summarizeBake } from '../../lib/bakes/status.js';
+import { type CleanupDeps, cleanup } from '../../lib/cleanup/core.js';
 import { bakeFailedDetail } from '../../lib/events.js';
 import { logger } from '../../lib/logger.js';
 import { putBakeEvent } from '../../lib/publish.js';
@@ -10,7 +11,6 @@ import { recipeHash } from '../../lib/recipe/hash.js';
 import { AWS_REGIONS } from '../../lib/regions.js';
 import { recipeOfExecution } from '../../lib/start/resolved-recipe.js';
 import type { CleanupReport } from '../../lib/state.js';
-import { type CleanupDeps, cleanup } from '../cleanup/core.js';
 
 /**
  * What Step Functions puts on the default bus when an execution ends
@@ -36,7 +36,7 @@ export type ExecutionEnded = z.infer<typeof executionEndedSchema>['detail'];
 
 export interface CleanupEndedDeps {
   buildRegion: string;
-  /** Passed to functions/cleanup's core as it is. */
+  /** Passed to the cleanup core (lib/cleanup/core.ts) as it is. */
   cleanup: CleanupDeps;
   sfn: SfnSend;
   events: EventsSend;

@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { ec2 } from '../../lib/aws/ec2.js';
+import { cleanup } from '../../lib/cleanup/core.js';
+import { knownResources } from '../../lib/cleanup/known.js';
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { AWS_REGIONS } from '../../lib/regions.js';
-import { cleanup } from './core.js';
-import { knownResources } from './known.js';
 
 /**
  * Lenient on purpose: cleanup must run even when the bake's input was what failed validation.

@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import type { EventsSend } from '../../lib/aws/eventbridge.js';
+import { causeText } from '../../lib/cause.js';
+import { emptyCleanupReport, reportOf } from '../../lib/cleanup/report.js';
 import { EventNotPublishedError } from '../../lib/errors.js';
 import type { DetailType } from '../../lib/events.js';
 import { putBakeEvent } from '../../lib/publish.js';
@@ -13,7 +15,14 @@ import {
   imageReadySchema,
   stageDoneSchema,
 } from '../../lib/state.js';
-import { reportOf } from '../cleanup/report.js';
+import {
+  descriptionOf,
+  resultKey,
+  STAGES,
+  STATES,
+  type StateDescription,
+  type StateName,
+} from '../../lib/workflow/states.js';
 
 export interface PublishDeps {
   events: EventsSend;
@@ -33,16 +42,17 @@ export const publishInputSchema = z.object({
       recipeName: z.string().optional().catch(undefined),
       recipe: z.object({ name: z.string() }).loose().optional().catch(undefined),
       context: contextSchema.optional(),
-      builder: stageDoneSchema.optional(),
-      bootstrap: stageDoneSchema.optional(),
-      stopped: stageDoneSchema.optional(),
-      image: stageDoneSchema.optional(),
-      imageReady: imageReadySchema.optional(),
-      copies: z.array(copySchema).optional(),
-      finalized: finalizedSchema.optional(),
-      terminated: stageDoneSchema.optional(),
+      // The stages' results, under the keys lib/workflow/states.ts gives them.
+      [resultKey('LaunchBuilder')]: stageDoneSchema.optional(),
+      [resultKey('WaitForBuilder')]: stageDoneSchema.optional(),
+      [resultKey('StopBuilder')]: stageDoneSchema.optional(),
+      [resultKey('CreateImage')]: stageDoneSchema.optional(),
+      [resultKey('WaitForImage')]: imageReadySchema.optional(),
+      [resultKey('CopyImages')]: z.array(copySchema).optional(),
+      [resultKey('FinalizeImage')]: finalizedSchema.optional(),
+      [resultKey('TerminateBuilder')]: stageDoneSchema.optional(),
       failure: failureSchema.optional(),
-      cleanup: z.unknown().optional(),
+      [resultKey('Cleanup')]: z.unknown().optional(),
       cleanupFailure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
     })
     .loose(),
@@ -90,18 +100,13 @@ function failedDetail(bake: Bake, recipe: { name: string; hash?: string }, now: 
     'unknown',
     { Error: 'unknown', Cause: '' },
   ];
-  const empty: CleanupReport = {
-    terminatedInstances: [],
-    deregisteredImages: [],
-    deletedSnapshots: [],
-    problems: [],
-  };
-  const cleanup = (bake.cleanup as CleanupReport | undefined) ?? failedCleanup(bake.cleanupFailure) ?? empty;
+  const cleanup =
+    (bake.cleanup as CleanupReport | undefined) ?? failedCleanup(bake.cleanupFailure) ?? emptyCleanupReport();
   const cause = causeText(failure.Cause);
   // Copies run in every target region and FinalizeImage works in all of them: their causes name
   // the region (or say nothing about it, like a copy's States.Timeout). The rest runs at home,
   // whatever region a bootstrap's log tail happens to mention.
-  const elsewhere = stage === 'CopyImages' || stage === 'FinalizeImage';
+  const elsewhere = descriptionOf(stage)?.everyRegion === true;
   return {
     bakeId: bake.bakeId,
     recipe,
@@ -117,19 +122,14 @@ function failedDetail(bake: Bake, recipe: { name: string; hash?: string }, now: 
 /**
  * What a cleanup that gave up still did. Its last attempt's CleanupIncompleteError carries that
  * attempt's report, which lists everything removed across attempts of what the state names
- * (functions/cleanup/core.ts); any other failure is only a problem.
+ * (lib/cleanup/core.ts); any other failure is only a problem.
  */
 function failedCleanup(failure: Bake['cleanupFailure']): CleanupReport | undefined {
   if (!failure) return undefined;
   const message = causeText(failure.Cause);
   const report = failure.Error === 'CleanupIncompleteError' ? reportOf(message) : undefined;
   if (report) return { ...report, problems: report.problems.map((p) => `cleanup incomplete: ${p}`) };
-  return {
-    terminatedInstances: [],
-    deregisteredImages: [],
-    deletedSnapshots: [],
-    problems: [`cleanup failed: ${failure.Error}: ${message}`],
-  };
+  return emptyCleanupReport([`cleanup failed: ${failure.Error}: ${message}`]);
 }
 
 /** The first AWS region a text names as a word of its own (`in eu-west-1`, `copy to eu-west-1:`). */
@@ -143,44 +143,45 @@ export function regionNamedIn(text: string): string | undefined {
   return found[0]?.r;
 }
 
-/** Lambda errors arrive as a JSON Cause ({errorType, errorMessage, trace}); keep the message only. */
-export function causeText(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
-  } catch {
-    return cause;
-  }
-}
-
 /** Seconds per stage, from the completion time each state recorded. */
 export function stageDurations(bake: Bake): Record<string, number> {
   const c = bake.context;
   if (!c) return {};
-  const lastCopy = (bake.copies ?? [])
-    .map((x) => x.at)
-    .sort()
-    .at(-1);
-  const marks: [string, string | undefined][] = [
-    ['ResolveRecipe', c.at],
-    ['LaunchBuilder', bake.builder?.at],
-    ['WaitForBuilder', bake.bootstrap?.at],
-    ['StopBuilder', bake.stopped?.at],
-    ['CreateImage', bake.image?.at],
-    ['WaitForImage', bake.imageReady?.at],
-    ['CopyImages', lastCopy ?? bake.imageReady?.at],
-    ['FinalizeImage', bake.finalized?.at],
-    ['TerminateBuilder', bake.terminated?.at],
-  ];
   const out: Record<string, number> = {};
   let previous = c.startedAt;
-  for (const [stage, at] of marks) {
+  let before: string | undefined;
+  for (const stage of STAGES) {
+    const at = completedAt(stage, bake, before);
+    before = at;
     if (!at) continue;
     out[stage] = seconds(previous, at);
     previous = at;
   }
   return out;
+}
+
+/**
+ * When a stage finished, from the time its result records (lib/workflow/states.ts says where).
+ * The publish states record none; a Map is done with its last iteration, or with the stage before
+ * it when there was nothing to copy.
+ */
+function completedAt(stage: StateName, bake: Bake, before: string | undefined): string | undefined {
+  // Its result is the whole state; the context it adds carries the time.
+  if (stage === 'ResolveRecipe') return bake.context?.at;
+  const d: StateDescription = STATES[stage];
+  if (d.kind === 'publish' || !d.resultPath) return undefined;
+  const result: unknown = (bake as Record<string, unknown>)[d.resultPath.slice(2)];
+  if (d.kind === 'map') {
+    const items = Array.isArray(result) ? (result as { at?: string }[]) : [];
+    return (
+      items
+        .map((x) => x.at)
+        .filter((at): at is string => at !== undefined)
+        .sort()
+        .at(-1) ?? before
+    );
+  }
+  return (result as { at?: string } | undefined)?.at;
 }
 
 function seconds(from: string, to: string): number {

@@ -4,8 +4,8 @@ import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { loadCatalog } from '../../lib/recipe/catalog.js';
 import { sfnExecutions } from '../../lib/start/executions.js';
-import { sweepRegions } from '../../lib/sweep/regions.js';
-import { sweepEventSchema, sweepLeftovers } from '../../lib/sweep/sweep.js';
+import { sweepEventSchema, sweepLeftovers } from './core.js';
+import { sweepRegions } from './regions.js';
 
 /** Scheduled every 6 hours; `{ "dryRun": true }` by hand reports without changing anything. */
 export const handler = makeHandler(sweepEventSchema, async ({ dryRun }) => {

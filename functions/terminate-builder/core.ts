@@ -1,6 +1,6 @@
-import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../../lib/aws/ec2.js';
-import { bakeFilter } from '../../lib/tags.js';
+import { liveInstances } from '../../lib/cleanup/builders.js';
 
 export interface TerminateDeps {
   ec2: Ec2Send;
@@ -13,16 +13,4 @@ export async function terminateBuilder({ context }: { context: { bakeId: string 
   if (instanceIds.length > 0)
     await deps.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
   return { instanceIds, at: deps.now().toISOString() };
-}
-
-export async function liveInstances(ec2: Ec2Send, bakeId: string): Promise<string[]> {
-  const { Reservations = [] } = await ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        bakeFilter(bakeId),
-        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-      ],
-    }),
-  );
-  return Reservations.flatMap((r) => r.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
 }

@@ -1,5 +1,6 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SfnSend } from '../aws/sfn.js';
+import { emptyCleanupReport } from '../cleanup/report.js';
 import { BakeNotFoundError, BakeNotRunningError } from '../errors.js';
 import { type BakeFailedDetail, bakeFailedDetail } from '../events.js';
 import { logger } from '../logger.js';
@@ -7,6 +8,7 @@ import { recipeHash } from '../recipe/hash.js';
 import { AWS_REGIONS } from '../regions.js';
 import { recipeOfExecution } from '../start/resolved-recipe.js';
 import type { CleanupReport } from '../state.js';
+import { isFailurePath } from '../workflow/states.js';
 import { fetchBake, summarizeBake } from './status.js';
 
 /** The error name of a cancelled bake: on the stopped execution and in its Bake Failed event. */
@@ -16,7 +18,7 @@ export interface CancelDeps {
   sfn: SfnSend;
   stateMachineArn: string;
   buildRegion: string;
-  /** The tag-driven cleanup of functions/cleanup; throws CleanupIncompleteError when something remains. */
+  /** The tag-driven cleanup of lib/cleanup; throws CleanupIncompleteError when something remains. */
   cleanup: (input: { bakeId: string; regions: readonly string[] }) => Promise<CleanupReport>;
   publishFailed: (detail: BakeFailedDetail) => Promise<void>;
   now: () => Date;
@@ -39,9 +41,6 @@ export interface CancelResult {
   eventPublished: boolean;
 }
 
-/** States that already end the bake: stopping the execution there would lose its real failure. */
-const ENDING = new Set(['Cleanup', 'PublishBakeFailed']);
-
 /**
  * Stops a running bake, then does what the state machine's failure path would have done: a
  * stopped execution runs no more states, so its Cleanup and PublishBakeFailed never run.
@@ -53,7 +52,8 @@ export async function cancelBake(request: CancelRequest, deps: CancelDeps): Prom
   const bake = summarizeBake(fetched);
   if (bake.status !== 'RUNNING')
     throw new BakeNotRunningError(`bake ${bakeId} already ended: ${bake.status}`);
-  if (bake.stage && ENDING.has(bake.stage)) {
+  // The failure path already ends the bake: stopping the execution there would lose its real failure.
+  if (bake.stage && isFailurePath(bake.stage)) {
     throw new BakeNotRunningError(
       `bake ${bakeId} is already failing (stage ${bake.stage}) and ends on its own`,
     );
@@ -97,11 +97,6 @@ export async function cleanupReport(run: () => Promise<CleanupReport>): Promise<
   try {
     return await run();
   } catch (error) {
-    return {
-      terminatedInstances: [],
-      deregisteredImages: [],
-      deletedSnapshots: [],
-      problems: [`${(error as Error).name}: ${(error as Error).message}`],
-    };
+    return emptyCleanupReport([`${(error as Error).name}: ${(error as Error).message}`]);
   }
 }

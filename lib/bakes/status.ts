@@ -5,8 +5,8 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import { causeText } from '../../functions/publish-event/core.js';
 import type { SfnSend } from '../aws/sfn.js';
+import { causeText } from '../cause.js';
 import { executionArn } from '../start/executions.js';
 import { recipeNameOfInput } from '../start/resolved-recipe.js';
 import {
@@ -18,6 +18,7 @@ import {
   imageReadySchema,
   imageRefSchema,
 } from '../state.js';
+import { resultKey } from '../workflow/states.js';
 
 export const BAKE_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
@@ -74,13 +75,14 @@ export interface FetchedBake {
 /** The recipe is the part of a bake id before the first `_` (see lib/start/start-bake.ts). */
 export const recipeOfBakeId = (bakeId: string): string => bakeId.split('_')[0] ?? bakeId;
 
+/** The results status reads, under the keys their states keep them (lib/workflow/states.ts). */
 const stateShape = z.object({
-  image: imageRefSchema.optional().catch(undefined),
-  imageReady: imageReadySchema.optional().catch(undefined),
-  copy: imageRefSchema.omit({ at: true }).optional().catch(undefined),
-  finalized: finalizedSchema.optional().catch(undefined),
+  [resultKey('CreateImage')]: imageRefSchema.optional().catch(undefined),
+  [resultKey('WaitForImage')]: imageReadySchema.optional().catch(undefined),
+  [resultKey('CopyImage')]: imageRefSchema.omit({ at: true }).optional().catch(undefined),
+  [resultKey('FinalizeImage')]: finalizedSchema.optional().catch(undefined),
   failure: failureSchema.optional().catch(undefined),
-  cleanup: cleanupReportSchema.optional().catch(undefined),
+  [resultKey('Cleanup')]: cleanupReportSchema.optional().catch(undefined),
 });
 type StateShape = z.infer<typeof stateShape>;
 

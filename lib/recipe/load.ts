@@ -1,16 +1,13 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { embeddedCredentialMessage, findEmbeddedCredentials } from '../bootstrap/credentials.js';
 import { wrapUserData } from '../bootstrap/wrapper.js';
+import { type Problem, problemsOf } from '../problems.js';
 import type { ResolvedRecipe } from '../state.js';
 import { recipeSchema, USER_DATA_LIMIT_BYTES } from './schema.js';
 
-export interface Problem {
-  path: string;
-  message: string;
-}
+export type { Problem };
 
 export type LoadResult = { ok: true; recipe: ResolvedRecipe } | { ok: false; problems: Problem[] };
 
@@ -42,7 +39,9 @@ export async function loadRecipeFile(path: string): Promise<LoadResult> {
 
 /** A recipe's YAML text, as if read from a file in `baseDir`. */
 export async function parseRecipeText(text: string, baseDir: string): Promise<LoadResult> {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': YAML's warnings (a mapping used as a key is stringified) would go to stderr
+  // through process.emitWarning; the schema reports what is wrong with such a key as a problem.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -77,7 +76,7 @@ export async function parseRecipe(raw: unknown, baseDir: string): Promise<LoadRe
   const tooDeep = nestingProblem(raw);
   if (tooDeep) return { ok: false, problems: [tooDeep] };
   const parsed = recipeSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, problems: toProblems(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, problems: problemsOf(parsed.error.issues) };
   const recipe = parsed.data;
   let script = recipe.bootstrap.script;
   if (recipe.bootstrap.file !== undefined) {
@@ -167,17 +166,6 @@ export function checkUserDataSize(recipe: ResolvedRecipe): Problem | undefined {
     path: 'bootstrap.script',
     message: `user data is ${bytes} bytes once wrapped (${own} of yours), over EC2's limit of ${USER_DATA_LIMIT_BYTES}; move large content into a package or an S3 download`,
   };
-}
-
-export function toProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
-  return issues.map((i) => {
-    let message = i.message;
-    if (i.code === 'unrecognized_keys')
-      message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
-    // A bad record key (a reserved tag prefix) carries its reason in nested issues.
-    if (i.code === 'invalid_key' && i.issues.length > 0) message = i.issues.map((x) => x.message).join('; ');
-    return { path: i.path.join('.') || '(root)', message };
-  });
 }
 
 export function formatProblems(file: string, problems: readonly Problem[]): string {

@@ -3,6 +3,10 @@ import { embeddedCredentialMessage, findEmbeddedCredentials } from '../bootstrap
 import { bootstrapSecretSchema, secretsProblems } from '../bootstrap/secrets.js';
 import { AWS_REGIONS } from '../regions.js';
 import { renderImageName } from './image-name.js';
+import { RECIPE_NAME } from './name.js';
+import { scheduleSchema } from './schedules.js';
+import { triggersSchema } from './triggers.js';
+import { whenParsed } from './when-parsed.js';
 
 /** EC2 tag rules, plus our reserved prefix so a recipe cannot forge lineage tags. */
 const tagKey = z
@@ -132,7 +136,7 @@ export const builderSchema = z.strictObject({
       'auto: a public IP only when the subnet routes 0.0.0.0/0 to an internet gateway (the security group admits no inbound traffic). ResolveRecipe checks that the builder can reach the EC2 API.',
     ),
   instanceProfile: z.string().min(1).optional().describe('Name or ARN. Default: the stack builder profile.'),
-  volumes: volumesSchema.default({ ebs: [], instanceStore: [] }),
+  volumes: volumesSchema.default(() => volumesSchema.parse({})),
   tags: tags.default({}),
 });
 
@@ -240,12 +244,7 @@ export const distributionSchema = z
   .strictObject({
     regions: z.array(region).max(32).default([]),
     kmsKeyIds: z.partialRecord(region, kmsKey).default({}).describe('Per-region KMS key for the copy.'),
-    launchPermissions: launchPermissionsSchema.default({
-      accounts: [],
-      organizations: [],
-      organizationalUnits: [],
-      public: false,
-    }),
+    launchPermissions: launchPermissionsSchema.default(() => launchPermissionsSchema.parse({})),
     copyTimeoutMinutes: z.number().positive().max(2880).default(120),
   })
   .superRefine((d, ctx) => {
@@ -260,269 +259,6 @@ export const distributionSchema = z
         ctx.addIssue({ code: 'custom', path: ['kmsKeyIds', r], message: `${r} is not in regions` });
     }
   }, distributionFieldsParsed);
-
-/** EventBridge Scheduler `rate()`: a whole number of minutes, hours or days; singular only with 1. */
-const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-/** Day-of-month and day-of-week: exactly one of them must be `?` in an AWS cron expression. */
-const CRON_FIELDS = ['minutes', 'hours', 'day-of-month', 'month', 'day-of-week', 'year'] as const;
-
-function scheduleExpressionProblem(expression: string): string | undefined {
-  if (expression.startsWith('rate(')) {
-    const m = RATE.exec(expression);
-    if (!m) return 'rate must be rate(N minutes|hours|days), for example rate(1 day) or rate(12 hours)';
-    const n = Number(m[1]);
-    const unit = m[2] ?? '';
-    if (n < 1) return 'rate must be at least 1';
-    if (n === 1 && unit.endsWith('s'))
-      return `write rate(1 ${unit.slice(0, -1)}): the unit is singular for 1`;
-    if (n > 1 && !unit.endsWith('s')) return `write rate(${n} ${unit}s): the unit is plural above 1`;
-    return undefined;
-  }
-  if (expression.startsWith('cron(')) {
-    const inner = /^cron\((.*)\)$/.exec(expression)?.[1]?.trim();
-    const fields = inner ? inner.split(/\s+/) : [];
-    if (fields.length !== 6)
-      return `cron needs exactly 6 fields (${CRON_FIELDS.join(' ')}), got ${fields.length}; for example cron(0 3 ? * SUN *)`;
-    const bad = fields.findIndex((f) => !/^[0-9A-Za-z*?,/#-]+$/.test(f));
-    if (bad >= 0) return `cron field ${CRON_FIELDS[bad]} has an unexpected character: ${fields[bad]}`;
-    if ((fields[2] === '?') === (fields[4] === '?'))
-      return 'cron needs ? in exactly one of day-of-month and day-of-week, for example cron(0 3 ? * SUN *)';
-    return undefined;
-  }
-  return 'must be rate(...) or cron(...), for example cron(0 3 ? * SUN *)';
-}
-
-/** IANA names as the runtime's ICU knows them; EventBridge Scheduler takes the same names. */
-function timezoneProblem(timezone: string): string | undefined {
-  let resolved: string;
-  try {
-    resolved = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
-  } catch {
-    return `unknown time zone ${JSON.stringify(timezone)}: use an IANA name such as UTC or Europe/Berlin`;
-  }
-  if (resolved !== timezone && resolved.toLowerCase() === timezone.toLowerCase())
-    return `write the time zone as ${resolved}`;
-  return undefined;
-}
-
-const scheduleFieldsParsed = whenParsed('expression', 'timezone');
-
-export const scheduleSchema = z
-  .strictObject({
-    expression: z
-      .string()
-      .describe('rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year).'),
-    timezone: z.string().default('UTC').describe('IANA time zone of a cron expression, e.g. Europe/Berlin.'),
-    enabled: z.boolean().default(true).describe('false keeps the schedule in the recipe but deploys none.'),
-  })
-  .superRefine((s, ctx) => {
-    const expression = scheduleExpressionProblem(s.expression);
-    if (expression) ctx.addIssue({ code: 'custom', path: ['expression'], message: expression });
-    const timezone = timezoneProblem(s.timezone);
-    if (timezone) ctx.addIssue({ code: 'custom', path: ['timezone'], message: timezone });
-  }, scheduleFieldsParsed);
-
-/** Events ami-bake publishes itself: a trigger on them could start bakes from bakes, forever. */
-const OWN_EVENT_SOURCE = 'ami-bake';
-const OWN_DETAIL_TYPES = ['Bake Requested', 'Bake Started', 'Bake Succeeded', 'Bake Failed', 'Bake Skipped'];
-
-/**
- * Could this EventBridge matcher list match `value`? Every content filter EventBridge has; an
- * operator we do not know is assumed to match (the guard errs on the side of no loop).
- */
-function mayMatch(value: string, matchers: readonly unknown[]): boolean {
-  return matchers.some((m) => {
-    if (typeof m === 'string') return m === value;
-    if (m === null || typeof m !== 'object') return false;
-    const [op, arg] = Object.entries(m)[0] ?? [];
-    switch (op) {
-      case 'prefix':
-        return stringOp(arg, (a, v) => v.startsWith(a), value);
-      case 'suffix':
-        return stringOp(arg, (a, v) => v.endsWith(a), value);
-      case 'equals-ignore-case':
-        return typeof arg === 'string' && arg.toLowerCase() === value.toLowerCase();
-      case 'wildcard':
-        return (
-          typeof arg === 'string' &&
-          new RegExp(`^${arg.split('*').map(escapeRegExp).join('.*')}$`).test(value)
-        );
-      case 'exists':
-        return arg !== false;
-      case 'anything-but': {
-        if (arg !== null && typeof arg === 'object' && !Array.isArray(arg)) return !mayMatch(value, [arg]);
-        const excluded = Array.isArray(arg) ? arg : [arg];
-        return !excluded.includes(value);
-      }
-      case 'numeric':
-      case 'cidr':
-        return false;
-      default:
-        return true;
-    }
-  });
-}
-/** `prefix`/`suffix` take a string or `{ equals-ignore-case: string }`. */
-function stringOp(arg: unknown, test: (a: string, v: string) => boolean, value: string): boolean {
-  if (typeof arg === 'string') return test(arg, value);
-  const ci = (arg as Record<string, unknown> | null)?.['equals-ignore-case'];
-  return typeof ci === 'string' && test(ci.toLowerCase(), value.toLowerCase());
-}
-const mayMatchOwnSource = (matchers: readonly unknown[]) => mayMatch(OWN_EVENT_SOURCE, matchers);
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** EventBridge matches lists of values at the leaves; a bare string or number never matches. */
-function patternLeafProblems(value: unknown, path: (string | number)[], ctx: z.RefinementCtx): void {
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (key === '$or') {
-      if (!Array.isArray(v) || v.length < 2 || v.some((b) => b === null || typeof b !== 'object'))
-        ctx.addIssue({
-          code: 'custom',
-          path: [...path, key],
-          message: '$or must be a list of at least two patterns',
-        });
-      else
-        v.forEach((b, i) => {
-          patternLeafProblems(b, [...path, key, i], ctx);
-        });
-    } else if (Array.isArray(v)) {
-      if (v.length === 0)
-        ctx.addIssue({ code: 'custom', path: [...path, key], message: 'an empty list matches nothing' });
-    } else if (v !== null && typeof v === 'object') {
-      patternLeafProblems(v, [...path, key], ctx);
-    } else {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...path, key],
-        message: `must be a list of values to match, e.g. [${JSON.stringify(v)}]`,
-      });
-    }
-  }
-}
-
-const PUBLIC_PARAMETER_MESSAGE =
-  "Parameter Store Change events for AWS's public parameters (/aws/...) are never delivered to your account: " +
-  'trigger on the SNS topic AWS announces new images on instead, e.g. sns: arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates ' +
-  '(docs/triggers.md), or rely on a schedule (a bake whose base image is unchanged skips itself)';
-
-/** A pattern on Parameter Store changes of AWS's public parameters (`/aws/service/...`): it never fires. */
-function matchesPublicParameterChange(p: Record<string, unknown>): boolean {
-  const source = p.source;
-  if (Array.isArray(source) && !source.includes('aws.ssm')) return false;
-  const names = (p.detail as { name?: unknown } | undefined)?.name;
-  if (!Array.isArray(names)) return false;
-  const isPublic = (v: unknown) => typeof v === 'string' && v.startsWith('/aws/');
-  return names.some(
-    (m) =>
-      isPublic(m) ||
-      (m !== null && typeof m === 'object' && Object.values(m as Record<string, unknown>).some(isPublic)),
-  );
-}
-
-export const eventPatternSchema = z
-  .record(z.string(), z.json())
-  .describe(
-    'An EventBridge event pattern, e.g. { source: [aws.ssm], detail-type: [Parameter Store Change] }.',
-  )
-  .superRefine((p, ctx) => {
-    if (!['source', 'detail-type', 'detail'].some((k) => k in p)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'a pattern needs at least one of source, detail-type or detail',
-      });
-      return;
-    }
-    patternLeafProblems(p, [], ctx);
-    if (matchesPublicParameterChange(p)) {
-      ctx.addIssue({ code: 'custom', path: ['detail', 'name'], message: PUBLIC_PARAMETER_MESSAGE });
-    }
-    const ownDetailType =
-      Array.isArray(p['detail-type']) &&
-      OWN_DETAIL_TYPES.some((d) => mayMatch(d, p['detail-type'] as unknown[]));
-    if ((Array.isArray(p.source) && mayMatchOwnSource(p.source)) || (!('source' in p) && ownDetailType)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['source'],
-        message: `must not match ami-bake's own events (source ${OWN_EVENT_SOURCE}): a bake would trigger bakes in a loop`,
-      });
-    }
-  });
-
-const triggerFieldsParsed = whenParsed('pattern', 'sns', 'bus', 'force');
-
-export const triggerSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(
-        /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/,
-        'must be lowercase letters, digits and dashes (at most 64), not starting or ending with a dash',
-      ),
-    pattern: eventPatternSchema.optional(),
-    sns: z
-      .string()
-      // Lambda cannot subscribe to a FIFO topic: no `.fifo` names.
-      .regex(
-        /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/,
-        'must be the ARN of a standard SNS topic, e.g. arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates',
-      )
-      .optional()
-      .describe('Bake when a message arrives on this SNS topic (any region or account that allows it).'),
-    bus: z
-      .string()
-      .regex(
-        /^([\w.\-/]{1,256}|arn:aws[\w-]*:events:[\w-]+:\d{12}:event-bus\/[\w.\-/]+)$/,
-        'must be an event bus name or ARN',
-      )
-      .optional()
-      .describe('The event bus a pattern trigger listens on. Default: the default bus.'),
-    force: z
-      .boolean()
-      .default(false)
-      .describe('Bake even if images of this recipe and base image already exist.'),
-  })
-  .superRefine((t, ctx) => {
-    if ((t.pattern === undefined) === (t.sns === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        message: 'give exactly one of pattern (an EventBridge event pattern) or sns (a topic ARN)',
-      });
-    if (t.sns !== undefined && t.bus !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bus'],
-        message: 'bus is for pattern triggers; an sns trigger subscribes to its topic',
-      });
-    if (t.force && t.pattern && mayMatchOwnImages(t.pattern))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['force'],
-        message:
-          'a forced trigger on EC2 AMI State Change events also fires for the images this stack creates: every bake would start another. Drop force (an unchanged recipe and base image skip themselves) or match only images you do not bake',
-      });
-  }, triggerFieldsParsed);
-
-/** Could this pattern match the EC2 event of an image of ours becoming available? */
-function mayMatchOwnImages(p: Record<string, unknown>): boolean {
-  const field = (k: string, v: string) => !Array.isArray(p[k]) || mayMatch(v, p[k] as unknown[]);
-  if (!('source' in p) && !('detail-type' in p)) return false;
-  return field('source', 'aws.ec2') && field('detail-type', 'EC2 AMI State Change');
-}
-
-export const triggersSchema = z
-  .array(triggerSchema)
-  .max(20)
-  .superRefine((triggers, ctx) => {
-    const seen = new Set<string>();
-    triggers.forEach((t, i) => {
-      // A trigger that failed its own checks may hold anything, but its name still counts.
-      const name = (t as { name?: unknown } | null)?.name;
-      if (typeof name !== 'string') return;
-      if (seen.has(name))
-        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `trigger ${name} is named twice` });
-      seen.add(name);
-    });
-  }, whenParsed());
 
 /**
  * What a request (API, CLI, Bake Requested) may change for one bake of this recipe. Without it a
@@ -565,27 +301,20 @@ export const overridePolicySchema = z.strictObject({
 
 export const recipeSchema = z
   .strictObject({
-    name: z.string().regex(
-      // At most 40: the recipe name starts every Step Functions execution name (80 at most).
-      /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/,
-      'must be lowercase letters, digits and dashes (at most 40), not starting or ending with a dash',
-    ),
+    name: z
+      .string()
+      .regex(
+        RECIPE_NAME,
+        'must be lowercase letters, digits and dashes (at most 40), not starting or ending with a dash',
+      ),
     description: z.string().max(1024).optional(),
     base: baseSchema,
     builder: builderSchema,
     bootstrap: bootstrapSchema,
-    image: imageSchema.default({
-      name: '{recipe}-{date}-{time}-{shortId}',
-      tags: {},
-      snapshotTags: {},
-      timeoutMinutes: 60,
-    }),
-    distribution: distributionSchema.default({
-      regions: [],
-      kmsKeyIds: {},
-      launchPermissions: { accounts: [], organizations: [], organizationalUnits: [], public: false },
-      copyTimeoutMinutes: 120,
-    }),
+    // Each part's defaults are its own fields' defaults, written once: zod's `.default(value)` would
+    // skip parsing the value, so the whole object would be restated here.
+    image: imageSchema.default(() => imageSchema.parse({})),
+    distribution: distributionSchema.default(() => distributionSchema.parse({})),
     schedule: scheduleSchema.optional().describe('Bake on a schedule (EventBridge Scheduler).'),
     triggers: triggersSchema.optional().describe('Bake when a matching EventBridge event arrives.'),
     overrides: overridePolicySchema
@@ -631,24 +360,6 @@ export const recipeSchema = z
       });
     }
   }, whenParsed('image.name'));
-
-/**
- * A `when` for a check across fields (of the recipe or of one part): it runs unless there is a
- * problem at, above or below a field it reads, so one run reports every problem. A field that
- * failed may hold anything; one that parsed has its defaults. Unknown keys change nothing.
- */
-function whenParsed(...fields: readonly string[]): z.core.$ZodSuperRefineParams {
-  const related = (a: readonly PropertyKey[], field: string) =>
-    a.slice(0, field.split('.').length).every((k, i) => String(k) === field.split('.')[i]);
-  return {
-    when: (payload) =>
-      payload.value !== null &&
-      typeof payload.value === 'object' &&
-      !payload.issues.some(
-        (i) => i.code !== 'unrecognized_keys' && fields.some((f) => related(i.path ?? [], f)),
-      ),
-  };
-}
 
 /** `alias/aws/ebs` and the like: keys AWS manages for a service, which AWS never lets other accounts use. */
 export const isAwsManagedKeyAlias = (key: string): boolean => /(^|:)alias\/aws\//.test(key);
@@ -707,6 +418,3 @@ function sharedKeyProblems(
 export type RecipeInput = z.input<typeof recipeSchema>;
 /** A validated recipe with defaults applied. `bootstrap.script` may still point at a file. */
 export type Recipe = z.output<typeof recipeSchema>;
-export type Schedule = z.output<typeof scheduleSchema>;
-export type Trigger = z.output<typeof triggerSchema>;
-export type EventPattern = z.output<typeof eventPatternSchema>;

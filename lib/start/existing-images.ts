@@ -1,5 +1,6 @@
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../aws/ec2.js';
+import { snapshotIdsOf } from '../aws/images.js';
 import { TAG } from '../tags.js';
 
 export type RegionalImages = Record<string, { imageId: string; snapshotIds: string[] }>;
@@ -26,10 +27,7 @@ export async function imagesWithContentKey(
     );
     const newest = Images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''))[0];
     if (!newest?.ImageId) return undefined;
-    const snapshotIds = (newest.BlockDeviceMappings ?? []).flatMap((m) =>
-      m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
-    );
-    found[region] = { imageId: newest.ImageId, snapshotIds };
+    found[region] = { imageId: newest.ImageId, snapshotIds: snapshotIdsOf(newest) };
   }
   return found;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RECIPE_NAME } from '../recipe/name.js';
 
 /**
  * What may be changed for one bake without editing the recipe. Deliberately small: anything
@@ -24,12 +25,7 @@ export const START_SOURCES = ['api', 'cli', 'schedule', 'trigger', 'event'] as c
 
 /** One request shape for every way a bake starts: schedule, trigger, Bake Requested, API, CLI. */
 export const startRequestSchema = z.strictObject({
-  recipe: z
-    .string()
-    .regex(
-      /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/,
-      'must be a recipe name: lowercase letters, digits and dashes',
-    ),
+  recipe: z.string().regex(RECIPE_NAME, 'must be a recipe name: lowercase letters, digits and dashes'),
   overrides: overridesSchema.optional(),
   reason: z.string().min(1).max(256).optional(),
   force: z.boolean().default(false),

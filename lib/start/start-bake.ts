@@ -6,9 +6,9 @@ import {
   TooManyBakesError,
 } from '../errors.js';
 import type { BakeSkippedDetail } from '../events.js';
+import { problemsOf, problemsText } from '../problems.js';
 import { type CatalogEntry, findRecipe } from '../recipe/catalog.js';
 import { contentKey as contentKeyOf, recipeHash } from '../recipe/hash.js';
-import { toProblems } from '../recipe/load.js';
 import type { BaseImage, ResolvedRecipe } from '../state.js';
 import type { ExecutionRef, Executions } from './executions.js';
 import type { RegionalImages } from './existing-images.js';
@@ -140,8 +140,8 @@ export async function startBake(raw: StartRequest, deps: StartDeps): Promise<Sta
 function parseRequest(raw: StartRequest): ParsedStartRequest {
   const parsed = startRequestSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = toProblems(parsed.error.issues);
-    throw new RecipeInvalidError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+    const problems = problemsOf(parsed.error.issues);
+    throw new RecipeInvalidError(problemsText(problems), problems);
   }
   return parsed.data;
 }

@@ -5,6 +5,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../aws/ec2.js';
+import { snapshotIdsOf } from '../aws/images.js';
 import {
   type BootstrapResult,
   LOG_TAIL_TAG_KEY,
@@ -112,12 +113,9 @@ export async function evaluateImages(
       const imageId = image.ImageId ?? '';
       const state = image.State ?? 'pending';
       if (state === 'available') {
-        const snapshotIds = (image.BlockDeviceMappings ?? []).flatMap((m) =>
-          m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
-        );
         verdicts.set(imageId, {
           status: 'success',
-          output: { region, imageId, snapshotIds, at: now.toISOString() },
+          output: { region, imageId, snapshotIds: snapshotIdsOf(image), at: now.toISOString() },
         });
       } else if (state !== 'pending') {
         verdicts.set(imageId, imageFailure(region, imageId, state, image.StateReason?.Message));

@@ -36,11 +36,14 @@ export async function cli(...argv: string[]): Promise<CliRun> {
   };
 }
 
-/** Runs bin/ami-bake.mjs in a child process. */
+/**
+ * Runs bin/ami-bake.mjs in a child process. The tests may run on an older Node than the CLI
+ * requires (vitest.config.ts sets AMI_BAKE_IGNORE_NODE): a test's own environment keeps that.
+ */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 60_000) {
   const r = spawnSync(process.execPath, ['bin/ami-bake.mjs', ...args], {
     encoding: 'utf8',
-    env,
+    env: { AMI_BAKE_IGNORE_NODE: process.env.AMI_BAKE_IGNORE_NODE, ...env },
     timeout,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

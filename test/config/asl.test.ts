@@ -1,7 +1,13 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../lib/errors.js';
-import { ERROR_NAMES, LAUNCH_CAPACITY_ERRORS, TRANSIENT_AWS_ERRORS } from '../../lib/errors.js';
+import {
+  BakeError,
+  ERROR_HANDLING,
+  ERROR_NAMES,
+  LAUNCH_CAPACITY_ERRORS,
+  TRANSIENT_AWS_ERRORS,
+} from '../../lib/errors.js';
 import {
   allStates,
   childMachines,
@@ -103,6 +109,17 @@ describe('statemachine/bake.asl.yml', () => {
     expect(end).toMatchObject({ Type: 'Fail', Error: 'BakeSucceededNotAnnounced' });
   });
 
+  // YAML aliases cannot join lists, so PublishBakeSucceeded writes out the names of the other
+  // Publish states' retriers again, in one retrier of its own: this keeps the two in step.
+  it('retries in PublishBakeSucceeded, with one retrier, exactly what the other Publish states retry', () => {
+    const retried = (stateName: string) =>
+      new Set((asl.States[stateName]?.Retry ?? []).flatMap((r) => r.ErrorEquals));
+
+    expect(asl.States.PublishBakeSucceeded?.Retry).toHaveLength(1);
+    expect(retried('PublishBakeSucceeded')).toEqual(retried('PublishBakeStarted'));
+    expect(retried('PublishBakeSucceeded')).toEqual(retried('PublishBakeFailed'));
+  });
+
   it('sends every caught failure to Cleanup, and Cleanup on to the Bake Failed event', () => {
     const catchers = states.filter((s) => (s.state.Catch ?? []).length > 0);
     expect(catchers.map((s) => s.name)).toEqual(expect.arrayContaining(['Cleanup', 'PublishBakeFailed']));
@@ -157,5 +174,46 @@ describe('ERROR_NAMES in lib/errors.ts', () => {
     const instance: unknown = new (exported as new (message: string) => unknown)('m');
     expect(instance).toBeInstanceOf(Error);
     expect((instance as Error).name).toBe(name);
+  });
+});
+
+describe('the named errors of lib/errors.ts, seen from the ASL', () => {
+  const matched = (kind: 'Retry' | 'Catch') =>
+    new Set(states.flatMap(({ state }) => (state[kind] ?? []).flatMap((r) => r.ErrorEquals)));
+  const retried = matched('Retry');
+  const named = new Set([...retried, ...matched('Catch')]);
+  const errorClasses = Object.entries(errors).filter(
+    ([, value]) =>
+      typeof value === 'function' && (value === BakeError || value.prototype instanceof BakeError),
+  );
+
+  it('says for every error class how the state machine treats it, so a new one needs a decision', () => {
+    const undecided = errorClasses
+      .map(([name]) => name)
+      .filter((name) => !Object.hasOwn(ERROR_HANDLING, name));
+
+    expect(errorClasses.length).toBeGreaterThan(10);
+    expect(undecided, `add ${undecided.join(', ')} to ERROR_HANDLING in lib/errors.ts`).toEqual([]);
+  });
+
+  it('retries by name every error declared retried, and every AWS code it names', () => {
+    const declared = Object.entries(ERROR_HANDLING)
+      .filter(([, how]) => how === 'retried')
+      .map(([name]) => name);
+    const missing = [...declared, ...TRANSIENT_AWS_ERRORS, ...LAUNCH_CAPACITY_ERRORS].filter(
+      (e) => !retried.has(e),
+    );
+
+    expect(declared.length).toBeGreaterThan(0);
+    expect(missing, `not retried by any state: ${missing.join(', ')}`).toEqual([]);
+  });
+
+  it('names no error declared as left to States.ALL (the state fails, the bake cleans up) or as thrown outside it', () => {
+    const unnamed = Object.entries(ERROR_HANDLING)
+      .filter(([, how]) => how !== 'retried')
+      .map(([name]) => name);
+
+    expect(unnamed.length).toBeGreaterThan(0);
+    expect(unnamed.filter((name) => named.has(name))).toEqual([]);
   });
 });

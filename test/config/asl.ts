@@ -19,6 +19,8 @@ export interface State {
   End?: boolean;
   Resource?: string;
   Parameters?: Record<string, unknown>;
+  /** Absent: the default `$` (the result becomes the state); null: the result is dropped. */
+  ResultPath?: string | null;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
   Retry?: Retrier[];

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ensureTool } from '../../local/tools.js';
 import { loadCatalog } from '../../scripts/catalog.js';
@@ -22,6 +21,7 @@ import {
   type State,
   WAIT_FOR_TASK_TOKEN,
 } from './asl.js';
+import { PACKAGE_STAGE, packagedTemplate } from './package-template.js';
 
 /**
  * Packages the real serverless.yml once (offline, no AWS credentials) and reads the CloudFormation
@@ -47,7 +47,7 @@ interface Statement {
   Condition?: Record<string, Record<string, unknown>>;
 }
 
-const STAGE = 'ci';
+const STAGE = PACKAGE_STAGE;
 /** The stack tag every bake resource carries (lib/tags.ts), and its value for this stage. */
 const STACK_TAG = 'ami-bake:stack';
 const STACK = `ami-bake-${STAGE}`;
@@ -157,32 +157,8 @@ function rulesTargeting(functionKey: string): Resource[] {
     );
 }
 
-beforeAll(async () => {
-  packageDir = mkdtempSync(join(tmpdir(), 'ami-bake-package-'));
-  const serverless = join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-  // Empty credentials: packaging must not need an AWS account.
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: '',
-    AWS_SECRET_ACCESS_KEY: '',
-    AWS_SESSION_TOKEN: '',
-    AWS_PROFILE: '',
-  };
-  await promisify(execFile)(
-    process.execPath,
-    [serverless, 'package', '--stage', STAGE, '--package', packageDir],
-    {
-      cwd: REPO_ROOT,
-      env,
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
-  template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
-  // About 5 s on an idle machine; minutes on a shared, busy one.
-}, 300_000);
-
-afterAll(() => {
-  if (packageDir) rmSync(packageDir, { recursive: true, force: true });
+beforeAll(() => {
+  ({ dir: packageDir, template } = packagedTemplate<Template>());
 });
 
 describe('the packaged functions', () => {

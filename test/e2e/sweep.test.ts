@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { type SweepReport, sweepLeftovers } from '../../functions/sweep-leftovers/core.js';
 import { ec2 as libEc2 } from '../../lib/aws/ec2.js';
 import { logger } from '../../lib/logger.js';
-import { type SweepReport, sweepLeftovers } from '../../lib/sweep/sweep.js';
 import { TAG } from '../../lib/tags.js';
 import { type LocalBakeResult, runLocalBake } from '../../local/runner.js';
 import { ec2, inventories, recipe, useEmulator } from './helpers.js';

@@ -3,8 +3,11 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { publishEvent, publishInputSchema } from '../../functions/publish-event/core.js';
+import { type BakeContext, type ResolvedRecipe, resolvedRecipeSchema } from '../../lib/state.js';
+import type { StateName, StateResults } from '../../lib/workflow/states.js';
 // Also polyfills Promise.withResolvers, which the interpreter calls (at run time) and Node 20 lacks.
 import { loadDefinition } from '../../local/definition.js';
+import { baseImage } from '../fixtures/base-image.js';
 
 /**
  * The real statemachine/bake.asl.yml, run by aws-local-stepfunctions with small fakes behind each
@@ -27,31 +30,22 @@ const definition = loadDefinition(REGION);
 const bakeInput = { bakeId: BAKE_ID, recipeName: 'web', request: { source: 'api' } };
 
 /** The catalog's recipe, as ResolveRecipe returns it in the state. */
-const recipe = {
+const recipe: ResolvedRecipe = resolvedRecipeSchema.parse({
   name: 'web',
   base: { imageId: 'ami-0123456789abcdef0' },
   builder: { instanceType: 't3.small' },
   bootstrap: { platform: 'linux', script: 'echo hi' },
   distribution: { regions: [REGION, 'eu-west-1', 'ap-southeast-2'] },
-};
+});
 
-const context = {
+const context: BakeContext = {
   bakeId: BAKE_ID,
   shortId: '0001abcd',
   recipeName: 'web',
   recipeHash: 'a'.repeat(64),
   contentKey: 'c'.repeat(64),
   buildRegion: REGION,
-  base: {
-    imageId: 'ami-0123456789abcdef0',
-    name: 'al2023',
-    ownerId: '137112412989',
-    architecture: 'x86_64',
-    creationDate: '2026-11-20T10:00:00.000Z',
-    rootDeviceName: '/dev/xvda',
-    rootVolumeSizeGiB: 8,
-    platform: 'linux',
-  },
+  base: baseImage,
   imageName: 'web-20261126-044000-0001abcd',
   copyTargets: [{ region: 'eu-west-1' }, { region: 'ap-southeast-2', kmsKeyId: 'alias/ami' }],
   budgets: { bootstrapSeconds: 1800, imageSeconds: 3600, copySeconds: 7200 },
@@ -71,10 +65,15 @@ interface WaitInput {
   };
 }
 
+/** A fake for a described state: returns that state's result type (lib/workflow/states.ts). */
+type TypedFakes = {
+  [S in Exclude<StateName, 'CopyImages'>]: (input: Json) => StateResults[S] | Promise<StateResults[S]>;
+};
+
 /** Plausible outputs of every Task state, in the shapes the handlers return. */
 function happyFakes(): Record<string, Fake> {
-  return {
-    ResolveRecipe: (input) => ({ ...(input as object), recipe, context }),
+  const fakes: TypedFakes = {
+    ResolveRecipe: (input) => ({ ...(input as typeof bakeInput), recipe, context }),
     PublishBakeStarted: () => ({ detailType: 'Bake Started', eventId: 'evt-started' }),
     LaunchBuilder: () => ({ instanceId: 'i-0builder00000001', region: REGION, at: at(2) }),
     WaitForBuilder: () => ({ outcome: 'success', exitCode: 0, at: at(10) }),
@@ -117,6 +116,7 @@ function happyFakes(): Record<string, Fake> {
         now: () => new Date(at(40)),
       }),
   };
+  return fakes;
 }
 
 const events = new EventBridgeClient({ region: REGION });

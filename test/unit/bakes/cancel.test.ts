@@ -1,6 +1,7 @@
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  type HistoryEvent,
   SFNClient,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -45,7 +46,40 @@ function deps(fetched: FetchedBake, overrides: Partial<CancelDeps> = {}) {
   return { d, sfn, published };
 }
 
+/** A bake past its Cleanup, publishing its own Bake Failed. */
+function runningInPublishBakeFailed(): FetchedBake {
+  const bake = runningInCleanup();
+  const last = bake.events.at(-1);
+  const id = last?.id ?? 0;
+  const next = (n: number, event: Omit<HistoryEvent, 'id' | 'timestamp'>): HistoryEvent => ({
+    ...event,
+    id: id + n,
+    previousEventId: id + n - 1,
+    timestamp: last?.timestamp ?? new Date(0),
+  });
+  bake.events.push(
+    next(1, { type: 'TaskStateExited', stateExitedEventDetails: { name: 'Cleanup', output: '{}' } }),
+    next(2, {
+      type: 'TaskStateEntered',
+      stateEnteredEventDetails: { name: 'PublishBakeFailed', input: '{}' },
+    }),
+  );
+  return bake;
+}
+
 describe('cancelBake', () => {
+  it('refuses a bake already publishing its Bake Failed: the event names the real cause', async () => {
+    // Prepare
+    const { d, sfn } = deps(runningInPublishBakeFailed());
+
+    // Act
+    const cancelling = cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    await expect(cancelling).rejects.toThrow('already failing (stage PublishBakeFailed)');
+    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+  });
+
   it('refuses a bake already failing and cleaning up, so its own Bake Failed names the real cause', async () => {
     // Prepare
     const { d, sfn } = deps(runningInCleanup());

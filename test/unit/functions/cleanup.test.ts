@@ -12,9 +12,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { cleanup } from '../../../functions/cleanup/core.js';
-import { knownResources } from '../../../functions/cleanup/known.js';
-import { reportOf } from '../../../functions/cleanup/report.js';
+import { cleanup } from '../../../lib/cleanup/core.js';
+import { knownResources } from '../../../lib/cleanup/known.js';
+import { reportOf } from '../../../lib/cleanup/report.js';
 import { CleanupIncompleteError } from '../../../lib/errors.js';
 import { awsError, BAKE_ID, BUILD_REGION, regionalEc2 } from './fixtures.js';
 

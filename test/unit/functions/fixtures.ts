@@ -7,6 +7,7 @@ import {
   type ResolvedRecipe,
   resolvedRecipeSchema,
 } from '../../../lib/state.js';
+import { baseImage } from '../../fixtures/base-image.js';
 
 /** Shared inputs for the core unit tests: a valid recipe, its resolved context and a fixed clock. */
 
@@ -25,16 +26,8 @@ export function recipe(overrides: Partial<RecipeInput> = {}): ResolvedRecipe {
   } satisfies RecipeInput);
 }
 
-export const base: BaseImage = {
-  imageId: 'ami-0123456789abcdef0',
-  name: 'al2023-ami-2026.11.20-kernel-6.1-x86_64',
-  ownerId: '137112412989',
-  architecture: 'x86_64',
-  creationDate: '2026-11-20T10:00:00.000Z',
-  rootDeviceName: '/dev/xvda',
-  rootVolumeSizeGiB: 8,
-  platform: 'linux',
-};
+/** The shared base image under its full AMI name (the image-name and description tests read it). */
+export const base: BaseImage = { ...baseImage, name: 'al2023-ami-2026.11.20-kernel-6.1-x86_64' };
 
 export function context(overrides: Partial<BakeContext> = {}): BakeContext {
   return {

@@ -2,9 +2,10 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { incompleteMessage } from '../../../functions/cleanup/report.js';
 import { publishEvent, publishInputSchema, stageDurations } from '../../../functions/publish-event/core.js';
+import { incompleteMessage } from '../../../lib/cleanup/report.js';
 import { EventNotPublishedError, EventThrottledError } from '../../../lib/errors.js';
+import { STAGES, STATES } from '../../../lib/workflow/states.js';
 import { BAKE_ID, BUILD_REGION, context, now } from './fixtures.js';
 
 const eventsMock = mockClient(EventBridgeClient);
@@ -237,6 +238,21 @@ describe('publishEvent: Bake Failed', () => {
     expect(detail.cause).toContain('ap-southeast-2');
   });
 
+  it('names the region FinalizeImage failed in, as it works in every target region', async () => {
+    // Prepare
+    const Cause = 'launch permission in eu-west-1: denied';
+    const failure = { FinalizeImage: { Error: 'UnauthorizedOperation', Cause } };
+
+    // Act
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: { bakeId: BAKE_ID, context: context(), failure },
+    });
+
+    // Assess
+    expect(detail).toMatchObject({ stage: 'FinalizeImage', region: 'eu-west-1' });
+  });
+
   it('names the build region for a stage that runs there, and no region for a copy whose cause names none', async () => {
     // Act: a bootstrap's log tail may mention another region; the builder still ran at home.
     const bootstrap = await published({
@@ -385,5 +401,31 @@ describe('stageDurations', () => {
 
     // Assess
     expect(stages.CopyImages).toBe(83);
+  });
+
+  it('names every stage of a successful bake, in the order it ran', () => {
+    // Prepare
+    const { bake } = publishInputSchema.parse({ detailType: 'Bake Succeeded', bake: succeededBake() });
+
+    // Act
+    const stages = stageDurations(bake);
+
+    // Assess: the publish states record no time (test/config/workflow-states.test.ts checks the order).
+    expect(Object.keys(stages)).toEqual(STAGES.filter((s) => STATES[s].kind !== 'publish'));
+  });
+
+  it('counts a bake without copy targets as copying for no time', () => {
+    // Prepare
+    const { bake } = publishInputSchema.parse({
+      detailType: 'Bake Succeeded',
+      bake: { ...succeededBake(), copies: [] },
+    });
+
+    // Act
+    const stages = stageDurations(bake);
+
+    // Assess
+    expect(stages.CopyImages).toBe(0);
+    expect(stages.FinalizeImage).toBe(93);
   });
 });

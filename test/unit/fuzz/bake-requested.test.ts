@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startBakeInputSchema, toStartRequest } from '../../../functions/start-bake/core.js';
 import { RecipeInvalidError, RecipeNotFoundError } from '../../../lib/errors.js';
-import { toProblems } from '../../../lib/recipe/load.js';
+import { problemsOf } from '../../../lib/problems.js';
 import { startBake } from '../../../lib/start/start-bake.js';
 import { api, CATALOG } from '../api/fixtures.js';
 import { anyValue, expectProblemList, fuzzParams } from './problems.js';
@@ -32,7 +32,7 @@ describe('Bake Requested details, property-based', () => {
         const event = { 'detail-type': 'Bake Requested', source, detail: d };
         const parsed = startBakeInputSchema.safeParse(event);
         if (!parsed.success) {
-          expectProblemList(toProblems(parsed.error.issues));
+          expectProblemList(problemsOf(parsed.error.issues));
           return;
         }
         if ('Records' in parsed.data) throw new Error('a Bake Requested event parsed as an SNS message');

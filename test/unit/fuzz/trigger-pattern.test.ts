@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toProblems } from '../../../lib/recipe/load.js';
-import { triggerSchema } from '../../../lib/recipe/schema.js';
+import { problemsOf } from '../../../lib/problems.js';
+import { triggerSchema } from '../../../lib/recipe/triggers.js';
 import { anyValue, expectProblemList, fuzzParams } from './problems.js';
 
 const OWN_SOURCE = 'ami-bake';
@@ -31,7 +31,7 @@ describe('trigger patterns, property-based', () => {
     fc.assert(
       fc.property(pattern, (p) => {
         const parsed = triggerSchema.safeParse(trigger(p));
-        if (!parsed.success) expectProblemList(toProblems(parsed.error.issues));
+        if (!parsed.success) expectProblemList(problemsOf(parsed.error.issues));
       }),
       fuzzParams(1_500),
     );
@@ -50,7 +50,7 @@ describe('trigger patterns, property-based', () => {
           );
           expect(parsed.success).toBe(false);
           if (parsed.success) return;
-          expect(toProblems(parsed.error.issues).map((p) => p.path)).toContain('pattern.source');
+          expect(problemsOf(parsed.error.issues).map((p) => p.path)).toContain('pattern.source');
         },
       ),
       fuzzParams(1_500),

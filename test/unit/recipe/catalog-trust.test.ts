@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Problem, toProblems } from '../../../lib/recipe/load.js';
+import { type Problem, problemsOf } from '../../../lib/problems.js';
 import { recipeSchema } from '../../../lib/recipe/schema.js';
 
 const minimal = () => ({
@@ -11,7 +11,7 @@ const minimal = () => ({
 
 function problemsWith(fields: Record<string, unknown>): Problem[] {
   const parsed = recipeSchema.safeParse({ ...minimal(), ...fields });
-  return parsed.success ? [] : toProblems(parsed.error.issues);
+  return parsed.success ? [] : problemsOf(parsed.error.issues);
 }
 
 describe('reserved tag prefix', () => {

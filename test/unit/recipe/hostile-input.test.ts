@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadRecipeFile, MAX_NESTING_DEPTH, parseRecipe } from '../../../lib/recipe/load.js';
 
 const RECIPE_HEAD = `name: web
@@ -71,6 +71,23 @@ describe('loadRecipeFile with hostile YAML', () => {
       });
     },
   );
+
+  it('answers a mapping used as a key with a problem, not a warning on stderr', async () => {
+    // Prepare
+    const { file } = recipeDir(`${RECIPE_HEAD}bootstrap: { script: echo hi }\n? { name: web }\n: x\n`);
+    const warnings: unknown[] = [];
+    const spy = vi.spyOn(process, 'emitWarning').mockImplementation((w) => void warnings.push(w));
+
+    // Act
+    const result = await loadRecipeFile(file).finally(() => spy.mockRestore());
+
+    // Assess
+    expect(warnings).toEqual([]);
+    expect(result).toEqual({
+      ok: false,
+      problems: [{ path: '(root)', message: expect.stringContaining('{ name: web }') }],
+    });
+  });
 });
 
 describe('parseRecipe with hostile values', () => {

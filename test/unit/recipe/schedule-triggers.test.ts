@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadRecipeFile, type Problem, toProblems } from '../../../lib/recipe/load.js';
+import { type Problem, problemsOf } from '../../../lib/problems.js';
+import { loadRecipeFile } from '../../../lib/recipe/load.js';
 import { recipeSchema } from '../../../lib/recipe/schema.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../../fixtures/recipes/${path}`, import.meta.url));
@@ -26,7 +27,7 @@ const AL2023_TOPIC = 'arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-u
 /** The problems of a recipe with these extra fields, as the CLI and the catalog report them. */
 function problemsWith(fields: Record<string, unknown>): Problem[] {
   const parsed = recipeSchema.safeParse({ ...minimal(), ...fields });
-  return parsed.success ? [] : toProblems(parsed.error.issues);
+  return parsed.success ? [] : problemsOf(parsed.error.issues);
 }
 
 describe('schedule', () => {

@@ -2,20 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { resolveFromCatalog } from '../../../functions/resolve-recipe/catalog.js';
 import type { CatalogEntry } from '../../../lib/recipe/catalog.js';
 import { parseRecipe } from '../../../lib/recipe/load.js';
-import type { ExecutionRef, Executions } from '../../../lib/start/executions.js';
+import type { ExecutionRef } from '../../../lib/start/executions.js';
 import { type StartDeps, startBake } from '../../../lib/start/start-bake.js';
-import type { BakeContext, BaseImage, ResolvedRecipe } from '../../../lib/state.js';
-
-const base: BaseImage = {
-  imageId: 'ami-0123456789abcdef0',
-  name: 'al2023',
-  ownerId: '137112412989',
-  architecture: 'x86_64',
-  creationDate: '2026-11-20T10:00:00.000Z',
-  rootDeviceName: '/dev/xvda',
-  rootVolumeSizeGiB: 8,
-  platform: 'linux',
-};
+import type { BakeContext, ResolvedRecipe } from '../../../lib/state.js';
+import { baseImage as base } from '../../fixtures/base-image.js';
+import { FakeExecutions } from './fakes.js';
 
 async function recipe(extra: Record<string, unknown> = {}): Promise<ResolvedRecipe> {
   const r = await parseRecipe(
@@ -31,29 +22,6 @@ async function recipe(extra: Record<string, unknown> = {}): Promise<ResolvedReci
   );
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.recipe;
-}
-
-class FakeExecutions implements Executions {
-  readonly started: ExecutionRef[] = [];
-  constructor(readonly existing: ExecutionRef[] = []) {}
-  async start(name: string, input: unknown) {
-    const ref = {
-      name,
-      executionArn: `arn:aws:states:us-east-1:1:execution:sm:${name}`,
-      status: 'RUNNING',
-      input,
-    };
-    this.started.push(ref);
-    return ref;
-  }
-  async running(prefix: string) {
-    return [...this.existing, ...this.started].filter(
-      (e) => e.status === 'RUNNING' && e.name.startsWith(prefix),
-    );
-  }
-  async describe(name: string) {
-    return [...this.existing, ...this.started].find((e) => e.name === name);
-  }
 }
 
 async function setup(

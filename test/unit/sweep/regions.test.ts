@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { sweepRegions } from '../../../functions/sweep-leftovers/regions.js';
 import { config } from '../../../lib/config.js';
 import { logger } from '../../../lib/logger.js';
 import { CatalogError, loadCatalog } from '../../../lib/recipe/catalog.js';
-import { sweepRegions } from '../../../lib/sweep/regions.js';
 
 describe('sweepRegions', () => {
   it('is the build region, every region of every recipe in the catalog and the extra ones, once each', async () => {

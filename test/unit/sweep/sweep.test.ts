@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../../lib/logger.js';
 import {
   type SweepDeps,
   type SweepOptions,
   sweepEventSchema,
   sweepLeftovers,
-} from '../../../lib/sweep/sweep.js';
+} from '../../../functions/sweep-leftovers/core.js';
+import { logger } from '../../../lib/logger.js';
 import { awsError } from '../functions/fixtures.js';
 import { bakeIn, bakeTag, emptyWorld, fakeEc2, hoursAgo, left, NOW, type World } from './fake-ec2.js';
 

@@ -1,35 +1,33 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { WaitStore } from '../../../lib/waits/store.js';
+import type { DynamoSend } from '../../../lib/aws/dynamo.js';
+import { dynamoWaitStore } from '../../../lib/waits/store.js';
 import { resourceKey, type WaitKind, type WaitRecord, type WaitRequest } from '../../../lib/waits/types.js';
 
-/** An in-memory WaitStore: the DynamoDB table as a Map, so tests can see what is still waiting. */
+/**
+ * The wait table as a Map behind the real `dynamoWaitStore`: the fake keeps the items it is given,
+ * so the deadline and TTL a test sees are the ones the real code computed.
+ */
 export function memoryStore(initial: readonly WaitRecord[] = []) {
   const records = new Map(initial.map((r) => [r.resource, r] as const));
-  const store: WaitStore = {
-    async put(request, now) {
-      const deadline = new Date(now.getTime() + request.budgetSeconds * 1000);
-      const record: WaitRecord = {
-        ...request,
-        resource: resourceKey(request.kind, request.region, request.resourceId),
-        registeredAt: now.toISOString(),
-        deadline: deadline.toISOString(),
-        expiresAt: Math.floor(deadline.getTime() / 1000) + 86_400,
-      };
-      records.set(record.resource, record);
-      return record;
+  const table = {
+    async send(command: unknown) {
+      if (command instanceof PutCommand) {
+        const item = command.input.Item as WaitRecord;
+        records.set(item.resource, item);
+        return {};
+      }
+      if (command instanceof GetCommand) return { Item: records.get(String(command.input.Key?.resource)) };
+      if (command instanceof DeleteCommand) {
+        records.delete(String(command.input.Key?.resource));
+        return {};
+      }
+      if (command instanceof ScanCommand) return { Items: [...records.values()] };
+      throw new Error(`memoryStore: unexpected ${String(command)}`);
     },
-    async get(resource) {
-      return records.get(resource);
-    },
-    async delete(resource) {
-      records.delete(resource);
-    },
-    async all() {
-      return [...records.values()];
-    },
-  };
-  return { store, records };
+  } as DynamoSend;
+  return { store: dynamoWaitStore(table, 'ami-bake-waits'), records };
 }
 
 export function waitRequest(

@@ -1,9 +1,10 @@
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
-import { cleanup } from '../../functions/cleanup/core.js';
-import type { Ec2Send } from '../aws/ec2.js';
-import { logger } from '../logger.js';
-import type { CleanupReport } from '../state.js';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
+import { cleanup } from '../../lib/cleanup/core.js';
+import { emptyCleanupReport } from '../../lib/cleanup/report.js';
+import { logger } from '../../lib/logger.js';
+import type { CleanupReport } from '../../lib/state.js';
 import { findLeftovers, type Leftover } from './inventory.js';
 import { type UnknownBakes, verdict } from './verdict.js';
 
@@ -112,14 +113,7 @@ async function sweepBake(
     report.kept.push({ bakeId, reason: v.reason });
     return;
   }
-  const swept: SweptBake = {
-    bakeId,
-    reason: v.reason,
-    terminatedInstances: [],
-    deregisteredImages: [],
-    deletedSnapshots: [],
-    problems: [],
-  };
+  const swept: SweptBake = { bakeId, reason: v.reason, ...emptyCleanupReport() };
   const byRegion = groupBy(leftovers, (l) => l.region);
   await Promise.all(
     [...byRegion].map(async ([region, here]) => {

@@ -6,7 +6,7 @@ import {
   type Instance,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../lib/aws/ec2.js';
+import type { Ec2Send } from '../aws/ec2.js';
 
 /**
  * Describes of one resource by id. By id, not by filter: EC2 shows a new resource to a describe by

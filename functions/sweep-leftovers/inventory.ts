@@ -5,9 +5,10 @@ import {
   type Filter,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../aws/ec2.js';
-import { config } from '../config.js';
-import { TAG } from '../tags.js';
+import type { Ec2Send } from '../../lib/aws/ec2.js';
+import { snapshotIdsOf } from '../../lib/aws/images.js';
+import { config } from '../../lib/config.js';
+import { TAG } from '../../lib/tags.js';
 
 /** One resource a bake created, as the sweeper found it. */
 export interface Leftover {
@@ -68,12 +69,7 @@ export async function findLeftovers(
     if (id && bakeId) found.push({ kind, id, region, bakeId, createdAt: date(at), ...more });
   };
   for (const i of instances) add('instance', i, i.InstanceId, i.LaunchTime);
-  for (const i of images) {
-    const snapshotIds = (i.BlockDeviceMappings ?? []).flatMap((m) =>
-      m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
-    );
-    add('image', i, i.ImageId, i.CreationDate, { snapshotIds });
-  }
+  for (const i of images) add('image', i, i.ImageId, i.CreationDate, { snapshotIds: snapshotIdsOf(i) });
   for (const s of snapshots) add('snapshot', s, s.SnapshotId, s.StartTime);
   return found;
 }

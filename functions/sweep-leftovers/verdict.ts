@@ -1,4 +1,4 @@
-import { BAKE_NOT_ANNOUNCED } from '../bakes/status.js';
+import { BAKE_NOT_ANNOUNCED } from '../../lib/bakes/status.js';
 import type { Leftover } from './inventory.js';
 
 /**

@@ -1,5 +1,5 @@
-import { logger } from '../logger.js';
-import type { CatalogEntry } from '../recipe/catalog.js';
+import { logger } from '../../lib/logger.js';
+import type { CatalogEntry } from '../../lib/recipe/catalog.js';
 
 /**
  * Where bakes can have left something: the build region, every region a recipe of the packaged

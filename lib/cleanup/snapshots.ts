@@ -1,6 +1,6 @@
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
-import { logger } from '../../lib/logger.js';
-import { bakeFilter, fromTags, TAG } from '../../lib/tags.js';
+import { logger } from '../logger.js';
+import { bakeFilter, fromTags, TAG } from '../tags.js';
 import { isNotFound, snapshotById } from './by-id.js';
 import { add, notOurs, ours, type RegionRun } from './run.js';
 

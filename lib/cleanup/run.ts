@@ -1,8 +1,8 @@
 import type { Tag } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../lib/aws/ec2.js';
-import { logger } from '../../lib/logger.js';
-import type { CleanupReport } from '../../lib/state.js';
-import { fromTags, TAG } from '../../lib/tags.js';
+import type { Ec2Send } from '../aws/ec2.js';
+import { logger } from '../logger.js';
+import type { CleanupReport } from '../state.js';
+import { fromTags, TAG } from '../tags.js';
 import type { KnownResources } from './known.js';
 
 /** One region's share of a cleanup attempt; `report` is shared by all regions. */

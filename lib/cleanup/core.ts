@@ -4,14 +4,15 @@ import {
   type Image,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { Ec2Send } from '../../lib/aws/ec2.js';
-import { CleanupIncompleteError } from '../../lib/errors.js';
-import type { CleanupReport } from '../../lib/state.js';
-import { bakeFilter } from '../../lib/tags.js';
-import { liveInstances } from '../terminate-builder/core.js';
+import type { Ec2Send } from '../aws/ec2.js';
+import { snapshotIdsOf } from '../aws/images.js';
+import { CleanupIncompleteError } from '../errors.js';
+import type { CleanupReport } from '../state.js';
+import { bakeFilter } from '../tags.js';
+import { liveInstances } from './builders.js';
 import { imageById, instanceById, isNotFound } from './by-id.js';
 import type { KnownResources } from './known.js';
-import { incompleteMessage } from './report.js';
+import { emptyCleanupReport, incompleteMessage } from './report.js';
 import { add, notOurs, ours, type RegionRun } from './run.js';
 import { claimSnapshots, removeSnapshots } from './snapshots.js';
 
@@ -23,7 +24,7 @@ export interface CleanupDeps {
 export interface CleanupInput {
   bakeId: string;
   regions: readonly string[];
-  /** Ids the execution's state already holds (functions/cleanup/known.ts); their regions are visited too. */
+  /** Ids the execution's state already holds (lib/cleanup/known.ts); their regions are visited too. */
   known?: Partial<KnownResources>;
 }
 
@@ -44,15 +45,10 @@ const NOT_VISIBLE_YET_MS = 10 * 60_000;
  * what it removed plus the resources the state names that are gone by now (terminated, NotFound,
  * deregistered): the last attempt's report lists everything of those, whoever removed it. If
  * anything could not be removed, it throws CleanupIncompleteError after trying every region, its
- * message carrying the report (functions/cleanup/report.ts), and the state machine retries.
+ * message carrying the report (lib/cleanup/report.ts), and the state machine retries.
  */
 export async function cleanup(input: CleanupInput, deps: CleanupDeps): Promise<CleanupReport> {
-  const report: CleanupReport = {
-    terminatedInstances: [],
-    deregisteredImages: [],
-    deletedSnapshots: [],
-    problems: [],
-  };
+  const report = emptyCleanupReport();
   const known: KnownResources = {
     instances: input.known?.instances ?? [],
     images: input.known?.images ?? [],
@@ -129,11 +125,8 @@ async function removeImages(run: RegionRun): Promise<Set<string>> {
   }
   const snapshotIds = new Set<string>();
   for (const [imageId, image] of images) {
-    const mapped = (image.BlockDeviceMappings ?? []).flatMap((m) =>
-      m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [],
-    );
     // Before deregistering: then its mappings are gone, and the snapshots are found by tag only.
-    for (const snapshotId of await claimSnapshots(run, mapped)) snapshotIds.add(snapshotId);
+    for (const snapshotId of await claimSnapshots(run, snapshotIdsOf(image))) snapshotIds.add(snapshotId);
     try {
       await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
     } catch (error) {

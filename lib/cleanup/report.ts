@@ -1,4 +1,9 @@
-import { type CleanupReport, cleanupReportSchema } from '../../lib/state.js';
+import { type CleanupReport, cleanupReportSchema } from '../state.js';
+
+/** The report of a cleanup that removed nothing (yet), with the problems it met. */
+export function emptyCleanupReport(problems: string[] = []): CleanupReport {
+  return { terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems };
+}
 
 /**
  * A CleanupIncompleteError's message: the problems in words, then the whole report as JSON. The
