@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { resultKey } from '../workflow/states.js';
 
 /**
  * Resources the execution's state names by id. Cleanup removes them even when tag lookups do not
@@ -15,14 +16,19 @@ export interface KnownResources {
 /** Each part lenient on its own: a failed bake may lack any of them, or carry a malformed one. */
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 const snapshotIds = z.array(z.string()).catch([]);
+// Keyed by the states' result keys (lib/workflow/states.ts): a renamed key fails to compile below.
 const stateSchema = z.object({
-  builder: lenient(z.object({ instanceId: z.string(), region: z.string(), at: z.string().optional() })),
-  image: lenient(z.object({ imageId: z.string(), region: z.string() })),
-  imageReady: lenient(z.object({ imageId: z.string(), region: z.string().optional(), snapshotIds })),
-  copies: lenient(
+  [resultKey('LaunchBuilder')]: lenient(
+    z.object({ instanceId: z.string(), region: z.string(), at: z.string().optional() }),
+  ),
+  [resultKey('CreateImage')]: lenient(z.object({ imageId: z.string(), region: z.string() })),
+  [resultKey('WaitForImage')]: lenient(
+    z.object({ imageId: z.string(), region: z.string().optional(), snapshotIds }),
+  ),
+  [resultKey('CopyImages')]: lenient(
     z.array(z.object({ region: z.string(), imageId: z.string(), snapshotIds: snapshotIds.optional() })),
   ),
-  finalized: lenient(
+  [resultKey('FinalizeImage')]: lenient(
     z.object({ images: z.record(z.string(), z.object({ imageId: z.string(), snapshotIds })) }),
   ),
 });
