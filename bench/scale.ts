@@ -7,6 +7,7 @@
 
 import type { ResolvedRecipe } from '../lib/state.js';
 import { type Bucket, type CallRecord, PROFILES, type Profile } from '../local/aws-behaviour/index.js';
+import { bucketFor } from '../local/aws-behaviour/rules.js';
 import { exampleRecipe, type Section, withEmulator } from './section.js';
 
 /** Instant timing, EC2's rate limits: the time a burst takes is the buckets' doing. */
@@ -16,18 +17,9 @@ const THROTTLED: Profile = {
   throttle: PROFILES.realistic.throttle,
 };
 
-/** The bucket an action draws from (local/aws-behaviour/rules.ts: exact name, else longest prefix). */
-function bucketOf(action: string): Bucket | undefined {
-  const throttle = THROTTLED.throttle;
-  if (!throttle) return undefined;
-  const byAction = throttle.byAction ?? {};
-  const exact = byAction[action];
-  if (exact) return exact;
-  const prefix = Object.keys(byAction)
-    .filter((k) => k.endsWith('*') && action.startsWith(k.slice(0, -1)))
-    .sort((a, b) => b.length - a.length)[0];
-  return (prefix && byAction[prefix]) || throttle.default;
-}
+/** The bucket an action draws from, as the layer picks it. */
+const bucketOf = (action: string): Bucket | undefined =>
+  THROTTLED.throttle && bucketFor(THROTTLED.throttle, action);
 
 interface Bound {
   seconds: number;

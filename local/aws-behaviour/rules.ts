@@ -86,7 +86,8 @@ export class Throttle {
   }
 }
 
-function bucketFor(throttle: NonNullable<Profile['throttle']>, action: string): Bucket {
+/** The bucket an action draws from: its exact name, else the longest `Prefix*`, else the default. */
+export function bucketFor(throttle: NonNullable<Profile['throttle']>, action: string): Bucket {
   const byAction = throttle.byAction ?? {};
   const exact = byAction[action];
   if (exact) return exact;

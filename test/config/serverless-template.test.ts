@@ -639,14 +639,7 @@ describe('bakes whose images were delivered but not announced', () => {
 
 describe('the functions role', () => {
   it('stops, terminates, deregisters, shares and deletes only what carries this stack tag', () => {
-    for (const action of [
-      'ec2:StopInstances',
-      'ec2:TerminateInstances',
-      'ec2:GetConsoleOutput',
-      'ec2:DeregisterImage',
-      'ec2:ModifyImageAttribute',
-      'ec2:DeleteSnapshot',
-    ]) {
+    for (const action of ON_OWN_RESOURCES) {
       const statements = statementsAllowing(action);
 
       expect(statements.length, action).toBeGreaterThan(0);

@@ -122,6 +122,26 @@ function happyFakes(): Record<string, Fake> {
 const events = new EventBridgeClient({ region: REGION });
 const eventsMock = mockClient(events);
 
+/** The state's happy fake, failing its first invocation with `error`; `attempts()` counts them all. */
+function failingOnce(state: string, error: string) {
+  let attempts = 0;
+  const fake: Fake = (input) => {
+    attempts += 1;
+    if (attempts === 1) throw named(error);
+    const happy = happyFakes()[state];
+    if (!happy) throw new Error(`no fake for ${state}`);
+    return happy(input);
+  };
+  return { fake, attempts: () => attempts };
+}
+
+/** For Cleanup, a TerminateBuilder that fails for good, so that the bake reaches Cleanup at all. */
+function reachingCleanup(state: string): Record<string, Fake> {
+  return state === 'Cleanup'
+    ? { TerminateBuilder: () => Promise.reject(named('UnauthorizedOperation')) }
+    : {};
+}
+
 function named(name: string, message = `${name} thrown by a fake`): Error {
   const error = new Error(message);
   error.name = name;
@@ -467,23 +487,14 @@ describe('the bake workflow, retrying', () => {
     '%s: retries a Lambda.ServiceException and carries on',
     async (state) => {
       // Prepare
-      let attempts = 0;
-      const flaky: Fake = (input) => {
-        attempts += 1;
-        if (attempts === 1) throw named('Lambda.ServiceException');
-        const fake = happyFakes()[state];
-        if (!fake) throw new Error(`no fake for ${state}`);
-        return fake(input);
-      };
-      const failFirst: Record<string, Fake> =
-        state === 'Cleanup' ? { TerminateBuilder: () => Promise.reject(named('UnauthorizedOperation')) } : {};
+      const flaky = failingOnce(state, 'Lambda.ServiceException');
 
       // Act
-      const result = await run({ ...failFirst, [state]: flaky }, { [state]: 0 });
+      const result = await run({ ...reachingCleanup(state), [state]: flaky.fake }, { [state]: 0 });
 
       // Assess: one failed attempt, then one success per invocation (two inside the Map).
       const invocations = state === 'CopyImage' || state === 'WaitForCopy' ? context.copyTargets.length : 1;
-      expect(attempts).toBe(invocations + 1);
+      expect(flaky.attempts()).toBe(invocations + 1);
       expect(result.visited).toEqual(
         state === 'Cleanup'
           ? [...HAPPY_PATH.slice(0, 10), 'Cleanup', 'PublishBakeFailed', 'BakeFailed']
@@ -502,23 +513,14 @@ describe('the bake workflow, retrying', () => {
     ['Cleanup', 'TimeoutError'],
   ])('%s: retries a transient %s and carries on', async (state, error) => {
     // Prepare
-    let attempts = 0;
-    const flaky: Fake = (input) => {
-      attempts += 1;
-      if (attempts === 1) throw named(error);
-      const fake = happyFakes()[state];
-      if (!fake) throw new Error(`no fake for ${state}`);
-      return fake(input);
-    };
-    const failFirst: Record<string, Fake> =
-      state === 'Cleanup' ? { TerminateBuilder: () => Promise.reject(named('UnauthorizedOperation')) } : {};
+    const flaky = failingOnce(state, error);
 
     // Act
-    const result = await run({ ...failFirst, [state]: flaky }, { [state]: 0 });
+    const result = await run({ ...reachingCleanup(state), [state]: flaky.fake }, { [state]: 0 });
 
     // Assess
     const invocations = state === 'CopyImage' ? context.copyTargets.length : 1;
-    expect(attempts).toBe(invocations + 1);
+    expect(flaky.attempts()).toBe(invocations + 1);
     expect(result.visited).toEqual(
       state === 'Cleanup'
         ? [...HAPPY_PATH.slice(0, 10), 'Cleanup', 'PublishBakeFailed', 'BakeFailed']

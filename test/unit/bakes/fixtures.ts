@@ -163,8 +163,8 @@ export function runningAtWaitForBuilder(): FetchedBake {
   return { execution: execution('RUNNING'), events: untilWaitForBuilder().events };
 }
 
-/** Every stage done: images in us-east-1, eu-west-1 and ap-southeast-2, with snapshots. */
-export function succeededInThreeRegions(): FetchedBake {
+/** Copies to eu-west-1 and ap-southeast-2 done, images finalized and the builder terminated. */
+function untilTerminated() {
   const h = untilCopies();
   copyIteration(h, 0, 'eu-west-1', EU);
   copyIteration(h, 1, 'ap-southeast-2', AP);
@@ -174,6 +174,12 @@ export function succeededInThreeRegions(): FetchedBake {
   const images = { 'us-east-1': SOURCE, 'eu-west-1': EU, 'ap-southeast-2': AP };
   h.task('FinalizeImage', { finalized: { images, at: at(h) } }, 5);
   h.task('TerminateBuilder', { terminated: { at: at(h) } }, 2);
+  return h;
+}
+
+/** Every stage done: images in us-east-1, eu-west-1 and ap-southeast-2, with snapshots. */
+export function succeededInThreeRegions(): FetchedBake {
+  const h = untilTerminated();
   h.task('PublishBakeSucceeded', { published: { detailType: 'Bake Succeeded' } }, 1);
   h.enter('BakeSucceeded', 'Succeed').exit('BakeSucceeded', {}, 0, 'Succeed');
   h.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(h.state) } }, 0);
@@ -187,15 +193,7 @@ export const UNANNOUNCED_CAUSE = 'Bake Succeeded: AccessDeniedException Not auth
  * ends in the Fail state BakeSucceededUnannounced and keeps its images.
  */
 export function unannouncedInThreeRegions(): FetchedBake {
-  const h = untilCopies();
-  copyIteration(h, 0, 'eu-west-1', EU);
-  copyIteration(h, 1, 'ap-southeast-2', AP);
-  const eu = copied(h, 0, 'eu-west-1', EU, 900);
-  const ap = copied(h, 1, 'ap-southeast-2', AP, 300);
-  h.add('MapStateSucceeded', {}, 0).exit('CopyImages', { copies: [eu, ap] }, 0, 'Map');
-  const images = { 'us-east-1': SOURCE, 'eu-west-1': EU, 'ap-southeast-2': AP };
-  h.task('FinalizeImage', { finalized: { images, at: at(h) } }, 5);
-  h.task('TerminateBuilder', { terminated: { at: at(h) } }, 2);
+  const h = untilTerminated();
   const lambdaCause = JSON.stringify({
     errorType: 'EventNotPublishedError',
     errorMessage: UNANNOUNCED_CAUSE,
