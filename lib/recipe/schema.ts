@@ -33,6 +33,7 @@ const kmsKey = z
   );
 
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
 
 const baseFilter = z.strictObject({
   owners: z
