@@ -48,6 +48,17 @@ export function outcome(s: BakeSummary): string[] {
   ]);
   const kept = s.announced === false;
   if (rows.length > 0 && (!s.error || kept)) lines.push('', table(['Region', 'Image', 'Snapshots'], rows));
+  // A request with several architectures: each is a bake of its own, with its own status.
+  if (s.architectures) {
+    lines.push(
+      '',
+      table(
+        ['Architecture', 'Bake (ami-bake status <bake>)'],
+        s.architectures.map((a) => [a.architecture, a.bakeId]),
+      ),
+    );
+  }
+  if (s.builder) lines.push('', builderLine(s.builder));
   if (s.error) {
     const why = [s.error.error, s.error.cause].filter(Boolean).join(': ');
     const at = s.error.stage ?? s.stage ?? '?';
@@ -65,6 +76,15 @@ export function outcome(s: BakeSummary): string[] {
     );
   }
   return lines;
+}
+
+/** `Builder: m6i.large (on-demand) after m7i.large: InsufficientInstanceCapacity`. */
+export function builderLine(b: NonNullable<BakeSummary['builder']>): string {
+  const market = b.market ? ` (${b.market})` : '';
+  const after = (b.attempts ?? []).map(
+    (a) => `${a.instanceType}${a.market === 'spot' ? ' spot' : ''}: ${a.error}`,
+  );
+  return `Builder: ${b.instanceType}${market}${after.length ? ` after ${after.join(', ')}` : ''}`;
 }
 
 export function statusReport(s: BakeSummary, now: Date): string {

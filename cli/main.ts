@@ -33,6 +33,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'stop a running bake, clean up what it created and publish Bake Failed',
     load: () => import('./commands/cancel.js'),
   },
+  retire: {
+    summary: "retire a recipe's images beyond retention.keep, keeping those in use (--dry-run)",
+    load: () => import('./commands/retire.js'),
+  },
 };
 
 export const HELP = `ami-bake: bake Amazon Machine Images from YAML recipes, locally or on the deployed stack.
@@ -60,6 +64,7 @@ Examples:
   ami-bake start example-web --stage prod --region eu-west-1
   ami-bake watch example-web_0f3a9c1d2e4b_202611260524337a1c --stage prod --region eu-west-1
   ami-bake list --status running
+  ami-bake retire example-web --dry-run
 
 Run ami-bake <command> --help for a command's options and examples.`;
 

@@ -25,6 +25,14 @@ export class BaseImageNotFoundError extends BakeError {
   override name = 'BaseImageNotFoundError';
 }
 
+/**
+ * The base image is an AWS Marketplace product the account has not subscribed to (RunInstances
+ * answered OptInRequired). Someone must accept its terms: no retry.
+ */
+export class MarketplaceSubscriptionRequiredError extends BakeError {
+  override name = 'MarketplaceSubscriptionRequiredError';
+}
+
 /** A state received input that does not match its schema: a bug or a hand-edited execution. */
 export class StateInputInvalidError extends BakeError {
   override name = 'StateInputInvalidError';
@@ -38,6 +46,25 @@ export class BootstrapFailedError extends BakeError {
 /** The builder stopped or vanished without reporting an outcome. */
 export class BootstrapNoResultError extends BakeError {
   override name = 'BootstrapNoResultError';
+}
+
+/** A test instance's script exited non-zero, or the instance ended without reporting (TestImage). */
+export class TestFailedError extends BakeError {
+  override name = 'TestFailedError';
+}
+
+/**
+ * EC2 refused the builder for capacity with every candidate type (LaunchBuilder's attempts, each
+ * with its error). Capacity comes back: LaunchBuilder retries this a few times.
+ */
+export class BuilderCapacityError extends BakeError {
+  override name = 'BuilderCapacityError';
+  constructor(
+    message: string,
+    readonly attempts: { instanceType: string; market: string; error: string }[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** The builder is not stopped yet; the state machine retries this with backoff. */
@@ -80,6 +107,15 @@ export class BakeRequestRefusedError extends BakeError {
   override name = 'BakeRequestRefusedError';
 }
 
+/**
+ * DistributeImage could not point a parameter or launch template at the new images. What it had
+ * changed was restored first (or the message says what could not be), so Cleanup removing the
+ * images leaves nothing pointing at them.
+ */
+export class DistributionFailedError extends BakeError {
+  override name = 'DistributionFailedError';
+}
+
 /** No execution of the bake state machine has this bake id. */
 export class BakeNotFoundError extends BakeError {
   override name = 'BakeNotFoundError';
@@ -101,11 +137,15 @@ export const ERROR_HANDLING = {
   BakeError: 'States.ALL',
   RecipeInvalidError: 'States.ALL',
   BaseImageNotFoundError: 'States.ALL',
+  MarketplaceSubscriptionRequiredError: 'States.ALL',
   StateInputInvalidError: 'States.ALL',
   BootstrapFailedError: 'States.ALL',
   BootstrapNoResultError: 'States.ALL',
+  TestFailedError: 'States.ALL',
   BuilderNotStoppedError: 'retried',
+  BuilderCapacityError: 'retried',
   ImageFailedError: 'States.ALL',
+  DistributionFailedError: 'States.ALL',
   CleanupIncompleteError: 'retried',
   EventNotPublishedError: 'States.ALL',
   // ResolveRecipe throws it too: a catalog without the recipe fails the bake at once.

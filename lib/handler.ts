@@ -1,21 +1,33 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { wrapNewClients } from './aws/clients.js';
 import { StateInputInvalidError } from './errors.js';
 import { logger } from './logger.js';
+import { metrics } from './metrics.js';
 import { problemsOf, problemsText } from './problems.js';
+import { tracer } from './tracer.js';
+
+// Every SDK client a function makes is an X-Ray subsegment of its invocation (a no-op outside Lambda).
+wrapNewClients((client) => tracer.captureAWSv3Client(client));
 
 /**
- * The one middy stack every function uses: Lambda context and bake id on every log line, input
- * parsed by the function's schema, and errors logged once with their name (the name is what the
- * state machine's Retry/Catch match).
+ * The one middy stack every function uses: an X-Ray segment per invocation (without the response,
+ * which can hold the recipe's user data), the metrics flushed as EMF after each invocation with a
+ * ColdStart count, Lambda context and bake id on every log line, input parsed by the function's
+ * schema, and errors logged once with their name (the name is what the state machine's
+ * Retry/Catch match).
  */
 export function makeHandler<S extends z.ZodType, O>(
   schema: S,
   work: (input: z.output<S>, context: Context) => Promise<O>,
 ) {
   return middy<unknown, O, Error, Context>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       before: (request) => {

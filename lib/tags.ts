@@ -15,12 +15,27 @@ export const TAG = {
   sourceRegion: 'ami-bake:source-region',
   role: 'ami-bake:role',
   /**
+   * `passed`: the image passed the recipe's launch test (TerminateTest tags the build region's
+   * image and snapshots; CopyImage gives it to the copies, which are made only after the test).
+   */
+  tested: 'ami-bake:tested',
+  /**
    * The stack (service-stage) that made the resource. The functions' IAM conditions match its
    * value, and these tags can be set only at creation, so one stage cannot touch, or adopt, another
    * stage's resources (docs/security.md, "Permission boundary").
    */
   stack: 'ami-bake:stack',
 } as const;
+
+/**
+ * Not written by the pipeline: a launch template's owner tags it with this key and the stack's
+ * name to let that stack's DistributeImage add versions to it (its IAM condition, ResolveRecipe's
+ * check; docs/recipes.md#launch-templates).
+ */
+export const DISTRIBUTE_TAG = 'ami-bake:distribute';
+
+/** The value of TAG.tested on an image whose every test instance passed. */
+export const TESTED = 'passed';
 
 /** The part of a bake's context that names it on every resource. */
 export interface Lineage {

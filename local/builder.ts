@@ -42,6 +42,8 @@ export interface PlayOptions {
   writeConsole?: (text: string) => void;
   /** True once nobody waits for this builder any more (budget spent, bake failed). */
   cancelled?: () => boolean;
+  /** `test`: a test instance running the recipe's test script through the same wrapper. */
+  role?: 'builder' | 'test';
 }
 
 export async function playBuilder(
@@ -92,7 +94,10 @@ export async function playBuilder(
     result = {
       outcome: 'failure',
       exitCode: 1,
-      log: 'simulated failure (--simulate-bootstrap-failure): the script exited 1',
+      log:
+        options.role === 'test'
+          ? 'simulated failure (--simulate-test-failure): the test script exited 1'
+          : 'simulated failure (--simulate-bootstrap-failure): the script exited 1',
     };
   }
   if (options.bootstrapMs) await new Promise((r) => setTimeout(r, options.bootstrapMs));

@@ -50,6 +50,11 @@ export interface Definition {
   tasks: Record<string, string>;
   /** `.waitForTaskToken` states. */
   waits: Set<string>;
+  /**
+   * `states:startExecution.sync` states (BakeArchitecture): the interpreter runs no `.sync`
+   * integration, so the local runner runs the child execution itself.
+   */
+  children: Set<string>;
   functions: Set<string>;
 }
 
@@ -67,6 +72,7 @@ export function loadDefinition(region: string, clock = 1): Definition {
   >;
   const tasks: Record<string, string> = {};
   const waits = new Set<string>();
+  const children = new Set<string>();
   const walkStates = (states: Record<string, Record<string, unknown>>) => {
     for (const [name, state] of Object.entries(states)) {
       // Retry intervals are AWS time: on a fast clock they pass as fast as the layer's durations.
@@ -75,11 +81,14 @@ export function loadDefinition(region: string, clock = 1): Definition {
         if (retrier.IntervalSeconds !== undefined) retrier.IntervalSeconds /= clock;
         if (retrier.MaxDelaySeconds !== undefined) retrier.MaxDelaySeconds /= clock;
       }
+      if (state.Type === 'Choice') state.Choices = (state.Choices as ChoiceRule[]).map(presentFalse);
       if (state.Type === 'Task') {
         const ref = (state.Resource as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
         const params = state.Parameters as { FunctionName?: { 'Fn::GetAtt'?: string[] } } | undefined;
         const fn = ref?.[0] ?? params?.FunctionName?.['Fn::GetAtt']?.[0];
         if (fn) tasks[name] = fn;
+        if (String(state.Resource).startsWith('arn:aws:states:::states:startExecution.sync'))
+          children.add(name);
         if (String(state.Resource).endsWith('.waitForTaskToken')) {
           waits.add(name);
           delete state.TimeoutSecondsPath;
@@ -98,11 +107,38 @@ export function loadDefinition(region: string, clock = 1): Definition {
     asl: replaced,
     tasks,
     waits,
+    children,
     functions: new Set([...Object.values(tasks), 'resumeWait', 'reconcileWaits']),
   };
 }
 
+type ChoiceRule = Record<string, unknown>;
+
+/**
+ * aws-local-stepfunctions 3.0.0 evaluates `IsPresent: false` as never true (`IsPresent && ...`);
+ * Step Functions matches it when the path is absent. The same rule written with Not runs alike in
+ * both, so the local runner and the workflow tests take the branches AWS takes.
+ */
+function presentFalse(rule: ChoiceRule): ChoiceRule {
+  const { Next, ...test } = rule;
+  const rewritten = (r: ChoiceRule): ChoiceRule => {
+    if (r.IsPresent === false) return { Not: { Variable: r.Variable, IsPresent: true } };
+    if (Array.isArray(r.And)) return { And: (r.And as ChoiceRule[]).map(rewritten) };
+    if (Array.isArray(r.Or)) return { Or: (r.Or as ChoiceRule[]).map(rewritten) };
+    if (r.Not) return { Not: rewritten(r.Not as ChoiceRule) };
+    return r;
+  };
+  return { ...rewritten(test), ...(Next === undefined ? {} : { Next }) };
+}
+
+/** serverless.yml's custom.stateMachineArn, as the ASL names its own state machine (BakeArchitecture). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Serverless variable, not JavaScript's.
+export const SELF_ARN = '${self:custom.stateMachineArn}';
+export const localStateMachineArn = (region: string) =>
+  `arn:aws:states:${region}:123456789012:stateMachine:ami-bake-local`;
+
 function replaceGetAtt(value: unknown, region: string): unknown {
+  if (value === SELF_ARN) return localStateMachineArn(region);
   if (Array.isArray(value)) return value.map((v) => replaceGetAtt(v, region));
   if (value && typeof value === 'object') {
     const getAtt = (value as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
@@ -133,10 +169,14 @@ const HANDLER_MODULES: Record<string, () => Promise<{ handler: Handler }>> = {
   copyImage: () => import('../functions/copy-image/handler.js'),
   finalizeImage: () => import('../functions/finalize-image/handler.js'),
   terminateBuilder: () => import('../functions/terminate-builder/handler.js'),
+  distributeImage: () => import('../functions/distribute-image/handler.js'),
+  launchTest: () => import('../functions/launch-test/handler.js'),
+  terminateTest: () => import('../functions/terminate-test/handler.js'),
   cleanup: () => import('../functions/cleanup/handler.js'),
   cleanupEnded: () => import('../functions/cleanup-ended/handler.js'),
   publishEvent: () => import('../functions/publish-event/handler.js'),
   sweepLeftovers: () => import('../functions/sweep-leftovers/handler.js'),
+  retireImages: () => import('../functions/retire-images/handler.js'),
   startBake: () => import('../functions/start-bake/handler.js'),
 };
 

@@ -3,8 +3,12 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import type { RunOptions, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { setRetryClock } from '../lib/aws/retry.js';
 import { causeText } from '../lib/cause.js';
+import type { Architecture } from '../lib/recipe/schema.js';
+import type { RetentionReport } from '../lib/retention/core.js';
 import type { Overrides } from '../lib/start/request.js';
 import type { ResolvedRecipe } from '../lib/state.js';
+import { childFailure, describedChildFailure } from '../lib/workflow/group.js';
+import { bakedImages, type ImagesState, imagesByArchitecture } from '../lib/workflow/images.js';
 import {
   type BakeResults,
   descriptionOf,
@@ -20,8 +24,9 @@ import {
   sharedBehaviourLayer,
 } from './aws-behaviour/index.js';
 import { type BuilderBehaviour, playBuilder } from './builder.js';
-import { lambdaContext, loadDefinition, loadHandlers } from './definition.js';
+import { lambdaContext, loadDefinition, loadHandlers, localStateMachineArn } from './definition.js';
 import { emulatorVersion, ensureEmulator, startEmulator } from './emulator.js';
+import { runLocalRetention } from './retention.js';
 import { joinSession, type LocalSession, sessionTapId } from './session.js';
 import { simulateImageFailures } from './simulate.js';
 import {
@@ -42,7 +47,15 @@ export interface LocalBakeOptions {
   region?: string;
   /** An emulator to use; default AWS_ENDPOINT_URL, else a moto server is started and stopped. */
   endpoint?: string;
-  builder?: BuilderBehaviour;
+  /** How the played builder ends; keyed by architecture for a group, each child its own. */
+  builder?: BuilderBehaviour | Partial<Record<Architecture, BuilderBehaviour>>;
+  /**
+   * How the played test instances (the recipe's `test`) end: `succeed` (default: the wrapper
+   * reports exit 0), `fail` (the test script exits 1) or `hang`. They are played like the builder:
+   * the user data is checked to be our wrapper and `bash -n` passes on it and on the test script
+   * (a syntax error fails the test, exit 2); the script itself is not run on this machine.
+   */
+  testInstances?: BuilderBehaviour;
   /** Regions whose copy EC2 reports as failed (simulated). */
   failCopyRegions?: string[];
   /**
@@ -94,7 +107,9 @@ export interface LocalBakeResult {
   recipe: string;
   imageName?: string;
   images: Record<string, { imageId: string; snapshotIds: string[] }>;
-  failure?: { stage: string; error: string; cause: string };
+  /** Several architectures (recipe `architectures`): every image, by architecture and region. */
+  architectures?: Partial<Record<Architecture, Record<string, { imageId: string; snapshotIds: string[] }>>>;
+  failure?: { stage: string; error: string; cause: string; architecture?: Architecture };
   events: BakeEvent[];
   endpoint: string;
   durationSeconds: number;
@@ -103,6 +118,8 @@ export interface LocalBakeResult {
   stages: { state: string; label: string; seconds: number; awsSeconds: number; ok: boolean }[];
   /** State transitions the execution made, as Step Functions Standard bills them (retries included). */
   transitions: number;
+  /** What retention retired and kept after the bake (recipes with `retention` only). */
+  retention?: RetentionReport[];
 }
 
 /** Endpoints of the layers this process started, so a second bake does not stack a layer on a layer. */
@@ -156,6 +173,10 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       AWS_ENDPOINT_URL_SFN: await tokenEndpoint,
       AWS_REGION: region,
       POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
+      // CloudWatch's metrics and X-Ray's traces have no local reader: the bake's own output (its
+      // timeline) says what they would.
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
     });
     delete process.env.AWS_MAX_ATTEMPTS;
     const stack = await session.stack(() => provisionLocalStack(region, forwardRegionsOf(options.recipe)));
@@ -176,8 +197,15 @@ export async function runLocalBake(options: LocalBakeOptions): Promise<LocalBake
       await session.addRecipe(options.recipe);
       const outcome = await execute({ ...options, region, bakeId, tokens, progress, layer, session });
       const events = await tap.read();
+      // Retention runs on Bake Succeeded, as the deployed rule runs it; its Images Retired names this bake.
+      const retention =
+        outcome.status === 'succeeded' && options.recipe.retention
+          ? await runLocalRetention(events, region)
+          : undefined;
+      if (retention) events.push(...(await tap.read()));
       return {
         ...outcome,
+        ...(retention ? { retention } : {}),
         bakeId,
         recipe: options.recipe.name,
         events,
@@ -201,6 +229,8 @@ interface ExecuteOptions extends LocalBakeOptions {
   progress: (p: Progress) => void;
   layer: BehaviourLayer;
   session: LocalSession;
+  /** A child execution of a group (BakeArchitecture): the input BakeArchitectures started it with. */
+  childInput?: Record<string, unknown>;
 }
 
 /**
@@ -301,17 +331,80 @@ async function execute(o: ExecuteOptions) {
       }
     };
   }
+  // BakeArchitecture (startExecution.sync:2): the interpreter runs no `.sync` integration, so the
+  // child execution runs here, through this same runner, and the task ends as AWS ends it: with the
+  // child's execution and its output, or failing with States.TaskFailed and the child as cause.
+  // A failed child fails the Map; AWS then stops the running children, as `siblings` does here.
+  const siblings = new AbortController();
+  const onParentAbort = () => siblings.abort();
+  o.signal?.addEventListener('abort', onParentAbort, { once: true });
+  const childRuns: Promise<unknown>[] = [];
+  for (const state of definition.children) {
+    overrides[state] = async (input) => {
+      const { Name, Input } = input as unknown as { Name: string; Input: Record<string, unknown> };
+      const architecture = String(Input.architecture);
+      const label = `${state} ${architecture}`;
+      o.progress({ kind: 'state', state, phase: 'start', label });
+      const t0 = Date.now();
+      const run = execute({
+        ...o,
+        bakeId: Name,
+        childInput: Input,
+        signal: siblings.signal,
+        builder: typeof o.builder === 'object' ? o.builder[architecture as Architecture] : o.builder,
+        progress: (p) => o.progress(p.kind === 'state' ? { ...p, label: `${architecture} ${p.label}` } : p),
+      });
+      childRuns.push(run.catch(() => undefined));
+      const child = await run;
+      const seconds = (Date.now() - t0) / 1000;
+      stages.push(...child.stages.map((st) => ({ ...st, label: `${architecture} ${st.label}` })));
+      stages.push({ state, label, seconds, awsSeconds: seconds * clock, ok: child.status === 'succeeded' });
+      const executionArn = `${localStateMachineArn(o.region).replace(':stateMachine:', ':execution:')}:${Name}`;
+      o.progress({
+        kind: 'state',
+        state,
+        phase: child.status === 'succeeded' ? 'done' : 'failed',
+        label,
+        seconds,
+      });
+      if (child.status === 'succeeded') {
+        return {
+          ExecutionArn: executionArn,
+          Name,
+          Status: 'SUCCEEDED',
+          Output: child.output,
+        } as unknown as Json;
+      }
+      siblings.abort();
+      const error = new Error(
+        describedChildFailure({
+          executionArn,
+          name: Name,
+          input: Input,
+          error: child.ended?.name ?? 'States.Runtime',
+          cause: child.ended?.message ?? '',
+        }),
+      );
+      error.name = 'States.TaskFailed';
+      throw error;
+    };
+  }
   // Not validated again here: test/config/asl.test.ts validates the same file with asl-validator,
   // and compiling the validator's schemas cost each local bake process ~0.5 s of CPU (issue 8).
   const machine = new StateMachine(definition.asl as unknown as StateMachineDefinition, {
     validationOptions: { noValidate: true },
   });
   const execution = machine.run(
-    { bakeId: o.bakeId, recipeName: o.recipe.name, ...(o.overrides ? { overrides: o.overrides } : {}) },
+    (o.childInput as Json | undefined) ?? {
+      bakeId: o.bakeId,
+      recipeName: o.recipe.name,
+      ...(o.overrides ? { overrides: o.overrides } : {}),
+    },
     {
       overrides: { taskResourceLocalHandlers: overrides },
       context: {
         Execution: { Id: `local:${o.bakeId}`, Name: o.bakeId, StartTime: new Date().toISOString() },
+        StateMachine: { Id: localStateMachineArn(o.region), Name: 'ami-bake-local' },
         Task: { Token: 'minted-per-task-by-the-local-runner' },
       },
     },
@@ -325,14 +418,21 @@ async function execute(o: ExecuteOptions) {
   };
   if (o.signal?.aborted) onAbort();
   else o.signal?.addEventListener('abort', onAbort, { once: true });
+  let output: unknown;
+  let ended: Error | undefined;
   try {
-    await execution.result;
-  } catch {
+    output = await execution.result;
+  } catch (error) {
     status = 'failed';
+    // The interpreter wraps a Fail state's Error and Cause as the cause of its execution error.
+    ended = ((error as { cause?: Error }).cause ?? error) as Error;
   } finally {
+    // A group's request ends once every child has (their own cleanup included), as in AWS.
+    await Promise.allSettled(childRuns);
     unsubscribe();
     undoFailures();
     o.signal?.removeEventListener('abort', onAbort);
+    o.signal?.removeEventListener('abort', onParentAbort);
   }
   if (cancelled) {
     await cleanUpCancelledBake(o, invoke, captured, outputs, current ?? 'unknown');
@@ -340,7 +440,13 @@ async function execute(o: ExecuteOptions) {
   // One last pass: answers (and forgets) waits whose execution moved on, as the schedule would
   // (one pass for the bakes ending together, not one each).
   await o.session.reconciler.now(() => invoke('reconcileWaits', {}));
-  return { ...summarize(status, captured, outputs, errors), stages, transitions: transitions.count };
+  return {
+    ...summarize(status, captured, outputs, errors),
+    stages,
+    transitions: transitions.count,
+    output,
+    ended,
+  };
 }
 
 /**
@@ -394,6 +500,8 @@ async function cleanUpCancelledBake(
       await new Promise((r) => setTimeout(r, (15_000 * attempt) / o.layer.profile.clock));
     }
   }
+  // A child stopped because a sibling failed (or its request was cancelled): its request publishes.
+  if (o.childInput) return;
   const input = { detailType: 'Bake Failed', bake: { ...bake, failure, ...(cleanup ? { cleanup } : {}) } };
   captured.PublishBakeFailed = input;
   await invoke('publishEvent', input).catch(() => undefined);
@@ -417,7 +525,7 @@ function summarize(
   outputs: Record<string, unknown>,
   errors: Record<string, Error>,
 ) {
-  type Bake = Pick<BakeResults, 'finalized'> & {
+  type Bake = Pick<BakeResults, 'finalized' | 'architectures'> & {
     context?: { imageName?: string };
     failure?: Record<string, { Error: string; Cause?: string }>;
   };
@@ -438,11 +546,22 @@ function summarize(
       },
     };
   }
+  // A group's request: the images are its children's, and a failure is one child's.
+  const group =
+    !failed && succeeded?.architectures
+      ? imagesByArchitecture(bakedImages(succeeded as unknown as ImagesState))
+      : undefined;
+  const child = stage === 'BakeArchitectures' && f ? childFailure(f) : undefined;
   return {
     status: failed ? ('failed' as const) : status,
     imageName: bake?.context?.imageName,
-    images: failed ? {} : (succeeded?.finalized?.images ?? {}),
-    failure: failed && stage && f ? { stage, error: f.Error, cause: causeText(f.Cause) } : undefined,
+    images: failed ? {} : group ? (Object.values(group)[0] ?? {}) : (succeeded?.finalized?.images ?? {}),
+    ...(group ? { architectures: group } : {}),
+    failure: child
+      ? { stage: child.stage, error: child.error, cause: child.cause, architecture: child.architecture }
+      : failed && stage && f
+        ? { stage, error: f.Error, cause: causeText(f.Cause) }
+        : undefined,
   };
 }
 
@@ -486,10 +605,15 @@ async function callbackWait(
     await invoke('registerWait', payload);
     // The builder boots and runs the bootstrap while the state machine waits; it reports by
     // tagging and stopping its instance, and the stop's EC2 event (or the reconciler) resumes us.
+    // A test instance (WaitForTest) runs the test script through the same wrapper: played alike.
+    const test = state === 'WaitForTest';
+    const builderBehaviour = typeof o.builder === 'object' ? undefined : o.builder;
+    const behaviour = (test ? o.testInstances : builderBehaviour) ?? 'succeed';
     const builder =
       payload.kind === 'instance-stopped'
-        ? playBuilder(new EC2Client({ region: payload.region }), payload.resourceId, o.builder ?? 'succeed', {
-            bootstrapMs: (bootstrapAwsSeconds(o) * 1000) / clock,
+        ? playBuilder(new EC2Client({ region: payload.region }), payload.resourceId, behaviour, {
+            bootstrapMs: ((test ? testAwsSeconds(o) : bootstrapAwsSeconds(o)) * 1000) / clock,
+            role: test ? 'test' : 'builder',
             writeConsole: (text) => o.layer.writeConsole(payload.region, payload.resourceId, text),
             cancelled: () => stopped.done,
           }).then(() => new Promise<never>(() => {}))
@@ -508,14 +632,30 @@ async function callbackWait(
   }
 }
 
+/** A test instance boots from the baked image and runs a short script: a minute when realistic. */
+function testAwsSeconds(o: ExecuteOptions): number {
+  return o.layer.profile.name === 'realistic' ? 60 : 0;
+}
+
 function bootstrapAwsSeconds(o: ExecuteOptions): number {
   return o.bootstrapSeconds ?? (o.layer.profile.name === 'realistic' ? 300 : 0);
 }
 
 /** A state inside the CopyImages Map runs once per target region: its label names the region. */
 function labelOf(state: string, input: unknown): string {
-  const i = input as { target?: { region?: string }; Payload?: { region?: string } };
-  const region = descriptionOf(state)?.inside ? (i?.target?.region ?? i?.Payload?.region) : undefined;
+  const i = input as {
+    target?: { region?: string };
+    test?: { instanceType?: string };
+    instance?: { instanceType?: string };
+    Payload?: { region?: string };
+  };
+  const inside = descriptionOf(state)?.inside;
+  // TestImage runs once per instance type: its states are labelled with the type.
+  if (inside === 'TestImage') {
+    const type = i?.instance?.instanceType ?? i?.test?.instanceType;
+    return type ? `${state} ${type}` : state;
+  }
+  const region = inside ? (i?.target?.region ?? i?.Payload?.region) : undefined;
   return region ? `${state} ${region}` : state;
 }
 
@@ -523,12 +663,20 @@ function labelOf(state: string, input: unknown): string {
 const NOTES: { [S in StateName]?: (result: StateResults[S]) => string | undefined } = {
   ResolveRecipe: ({ context: c }) =>
     c?.base ? `base ${c.base.imageId} (${c.base.name}), image ${c.imageName}` : undefined,
-  LaunchBuilder: (r) => `builder ${r.instanceId}`,
+  LaunchBuilder: (r) =>
+    `builder ${r.instanceId}${r.instanceType ? ` (${r.instanceType})` : ''}${r.attempts?.length ? `, after ${r.attempts.map((a) => `${a.instanceType}: ${a.error}`).join(', ')}` : ''}`,
   WaitForBuilder: (r) => `bootstrap ${r.outcome} (exit ${r.exitCode})`,
+  LaunchTest: (r) => `test instance ${r.instanceId}`,
+  WaitForTest: (r) => `test ${r.outcome} (exit ${r.exitCode})`,
+  TerminateTest: (r) => `passed, ${r.secondsToDone}s from launch to done`,
   CreateImage: (r) => `image ${r.imageId}`,
   CopyImage: (r) => `image ${r.imageId}`,
   WaitForImage: (r) => `available, snapshots ${r.snapshotIds?.join(', ')}`,
   WaitForCopy: (r) => `available, snapshots ${r.snapshotIds?.join(', ')}`,
+  DistributeImage: (r) =>
+    r.parameters.length + r.launchTemplates.length === 0
+      ? undefined
+      : `${r.parameters.length} parameter(s), ${r.launchTemplates.length} launch template version(s)`,
   Cleanup: (r) =>
     `terminated ${r.terminatedInstances?.length ?? 0} instance(s), deregistered ${r.deregisteredImages?.length ?? 0} image(s), deleted ${r.deletedSnapshots?.length ?? 0} snapshot(s)`,
 };

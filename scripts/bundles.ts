@@ -113,6 +113,7 @@ const CLIENT_OF_SERVICE: Record<string, string> = {
   kms: '@aws-sdk/client-kms',
   events: '@aws-sdk/client-eventbridge',
   dynamodb: '@aws-sdk/client-dynamodb',
+  autoscaling: '@aws-sdk/client-auto-scaling',
 };
 
 /**

@@ -13,6 +13,8 @@
  */
 
 const STACK_TAG = 'ami-bake:stack';
+/** On a launch template: the stack whose DistributeImage may add versions to it (lib/tags.ts). */
+const DISTRIBUTE_TAG = 'ami-bake:distribute';
 
 const sub = (s) => ({ 'Fn::Sub': s });
 const ec2Arn = (type) => sub(`arn:\${AWS::Partition}:ec2:*:\${AWS::AccountId}:${type}/*`);
@@ -87,7 +89,8 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
   ];
   const remove = [
     onOwn('TerminateOwnInstances', ['ec2:TerminateInstances'], INSTANCE),
-    onOwn('DeregisterOwnImages', ['ec2:DeregisterImage'], IMAGE),
+    // Lifting the protection FinalizeImage set (image.deregistrationProtection) comes first.
+    onOwn('DeregisterOwnImages', ['ec2:DisableImageDeregistrationProtection', 'ec2:DeregisterImage'], IMAGE),
     onOwn('DeleteOwnSnapshots', ['ec2:DeleteSnapshot'], SNAPSHOT),
   ];
   const cleanup = [describe('DescribeInstances', 'DescribeImages', 'DescribeSnapshots'), ...remove];
@@ -118,7 +121,11 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
         'DescribeRouteTables',
         'DescribeSubnets',
         'DescribeVpcEndpoints',
+        // distribution.launchTemplates exist and are opted in, in every target region.
+        'DescribeLaunchTemplates',
       ),
+      // builder.requirements: which types fit (read-only, no resource-level permissions in EC2).
+      allow('SizeBuilder', ['ec2:GetInstanceTypesFromInstanceRequirements'], '*'),
       readParameters,
       // Checks the recipe's keys exist, are enabled and customer-managed: metadata only.
       allow('DescribeRecipeKeys', ['kms:DescribeKey'], ANY_KEY),
@@ -160,7 +167,12 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
     ],
     registerWait: [...checkWaits, waitTable('PutItem', 'DeleteItem')],
     resumeWait: [...checkWaits, waitTable('GetItem', 'DeleteItem')],
-    reconcileWaits: [...checkWaits, waitTable('Scan', 'DeleteItem')],
+    reconcileWaits: [
+      ...checkWaits,
+      waitTable('Scan', 'DeleteItem'),
+      // Whether a bake whose wait ran out of budget is still running (the BakesOverBudget metric).
+      allow('ReadBakeStatus', ['states:DescribeExecution'], executionsArn),
+    ],
     stopBuilder: [describe('DescribeInstances'), onOwn('StopOwnBuilders', ['ec2:StopInstances'], INSTANCE)],
     createImage: [
       describe('DescribeImages'),
@@ -177,21 +189,105 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
     ],
     // Only the sharing: the waits carry each image's state and snapshots, and CreateImage and
     // CopyImage gave the recipe's tags at creation, so no role tags an existing resource.
-    finalizeImage: [onOwn('ShareOwnImages', ['ec2:ModifyImageAttribute'], IMAGE)],
+    finalizeImage: [
+      onOwn(
+        'ShareDeprecateProtectOwnImages',
+        ['ec2:ModifyImageAttribute', 'ec2:EnableImageDeprecation', 'ec2:EnableImageDeregistrationProtection'],
+        IMAGE,
+      ),
+      // Create-volume permission for the accounts the image is shared with (createVolumePermission).
+      onOwn('ShareOwnSnapshots', ['ec2:ModifySnapshotAttribute'], SNAPSHOT),
+    ],
+    // Parameters only under /ami-bake/ (the recipe schema requires it), and only launch templates
+    // their owner tagged `ami-bake:distribute` = this stack: a template is not the stack's own
+    // resource, so its owner opts it in (ResolveRecipe checks the tag before a bake starts).
+    // DescribeImages: SSM checks an aws:ec2:image value with the caller's permissions.
+    distributeImage: [
+      describe('DescribeImages', 'DescribeLaunchTemplates'),
+      allow(
+        'WriteOwnParameters',
+        ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+        sub('arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/ami-bake/*'),
+      ),
+      allow(
+        'VersionOptedInLaunchTemplates',
+        ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions'],
+        ec2Arn('launch-template'),
+        { StringEquals: { [`aws:ResourceTag/${DISTRIBUTE_TAG}`]: stack } },
+      ),
+    ],
     terminateBuilder: [
       describe('DescribeInstances'),
       onOwn('TerminateOwnBuilders', ['ec2:TerminateInstances'], INSTANCE),
     ],
-    cleanup,
+    // Test instances: only from this stack's images (the one being tested), only tagged as this
+    // stack's test instances, IMDSv2; the builder's network, groups and instance profile.
+    launchTest: [
+      allow('LaunchOwnTestInstances', ['ec2:RunInstances'], INSTANCE, {
+        StringEquals: {
+          [`aws:RequestTag/${STACK_TAG}`]: stack,
+          'aws:RequestTag/ami-bake:role': 'test',
+          'ec2:MetadataHttpTokens': 'required',
+        },
+      }),
+      allow('LaunchFromOwnImages', ['ec2:RunInstances'], IMAGE, ownResource),
+      // The volumes come from the image's snapshots, encrypted like them.
+      allow('LaunchEncryptedVolumes', ['ec2:RunInstances'], VOLUME, {
+        'Fn::If': ['AllowUnencryptedVolumes', { Ref: 'AWS::NoValue' }, { Bool: { 'ec2:Encrypted': 'true' } }],
+      }),
+      allow(
+        'LaunchIntoNetworks',
+        ['ec2:RunInstances'],
+        [NETWORK_INTERFACE, ec2Arn('subnet'), ec2Arn('security-group')],
+      ),
+      allow(
+        'PassBuilderRole',
+        ['iam:PassRole'],
+        { 'Fn::GetAtt': ['BuilderRole', 'Arn'] },
+        { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      ),
+      tagAtCreation('TagAtLaunch', 'RunInstances', [INSTANCE, VOLUME]),
+      ...ec2UsesKeys,
+    ],
+    // Ends a passed test instance and records the pass: the one tag a role may add to an existing
+    // resource, only that key and value, only on this stack's images and snapshots.
+    terminateTest: [
+      onOwn('TerminateOwnTestInstances', ['ec2:TerminateInstances'], INSTANCE),
+      allow('RecordPassedTest', ['ec2:CreateTags'], [IMAGE, SNAPSHOT], {
+        StringEquals: {
+          [`aws:ResourceTag/${STACK_TAG}`]: stack,
+          'aws:RequestTag/ami-bake:tested': 'passed',
+        },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['ami-bake:tested'] },
+      }),
+    ],
+    cleanup: [
+      ...cleanup,
+      // A request with several architectures stops its children that still run (lib/bakes/members.ts).
+      allow('StopRequestMembers', ['states:StopExecution'], executionsArn),
+    ],
     cleanupEnded: [
       ...cleanup,
       allow('ReadEndedBakes', ['states:DescribeExecution', 'states:GetExecutionHistory'], executionsArn),
       putEvents,
     ],
-    startBake: start,
+    startBake: [
+      ...start,
+      // Lambda's on-failure destination for starts that failed on the asynchronous paths
+      // (resources/operations.yml): the function's role sends it.
+      allow('DeadLetterFailedStarts', ['sqs:SendMessage'], {
+        'Fn::GetAtt': ['StartBakeDeadLetterQueue', 'Arn'],
+      }),
+    ],
     api: [
       readParameters,
-      describe('DescribeImages', 'DescribeInstances', 'DescribeSnapshots'),
+      // DescribeLaunchTemplateVersions and Auto Scaling: POST /recipes/{name}/retire checks uses.
+      describe('DescribeImages', 'DescribeInstances', 'DescribeSnapshots', 'DescribeLaunchTemplateVersions'),
+      allow(
+        'ReadAutoScaling',
+        ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLaunchConfigurations'],
+        '*',
+      ),
       startBakes,
       allow(
         'ManageBakes',
@@ -203,6 +299,26 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
       ...remove,
     ],
     sweepLeftovers: [...cleanup, allow('ReadBakes', ['states:DescribeExecution'], executionsArn)],
+    // Retention: reads what could still use an image (all read-only, none takes a resource), and
+    // removes only images and snapshots that carry this stack's tag. It never tags, and never turns
+    // deregistration protection off. lib/retention/, docs/recipes.md#retention.
+    retireImages: [
+      describe('DescribeImages', 'DescribeInstances', 'DescribeLaunchTemplateVersions'),
+      allow(
+        'ReadAutoScaling',
+        ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLaunchConfigurations'],
+        '*',
+      ),
+      // The recipe's distribution.ssmParameter, which recipes may name only under /ami-bake/.
+      allow(
+        'ReadPublishedParameters',
+        ['ssm:GetParameter'],
+        sub('arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/ami-bake/*'),
+      ),
+      onOwn('DeregisterOwnImages', ['ec2:DeregisterImage'], IMAGE),
+      onOwn('DeleteOwnSnapshots', ['ec2:DeleteSnapshot'], SNAPSHOT),
+      putEvents,
+    ],
     // The Ec2EventForwarding custom resource: this stack's forwarding rule, in any region, and
     // the role EventBridge uses to deliver to the home bus (docs/decisions/0004-forward-ec2-events.md).
     forwardEvents: [
@@ -313,6 +429,8 @@ module.exports = async function functionRoles({ resolveVariable }) {
                     `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${stack}-${key}:*`,
                   ),
                 ),
+                // X-Ray active tracing (lib/tracer.ts); these actions take no resource.
+                allow('WriteTraces', ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], '*'),
                 ...own,
               ],
             },

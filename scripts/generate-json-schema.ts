@@ -9,7 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { baseSchema, bootstrapSchema, recipeSchema } from '../lib/recipe/schema.js';
+import { baseSchema, bootstrapSchema, builderSchema, recipeSchema } from '../lib/recipe/schema.js';
 
 export const RECIPE_SCHEMA_PATH = fileURLToPath(new URL('../docs/recipe.schema.json', import.meta.url));
 
@@ -26,6 +26,8 @@ export function recipeJsonSchema(): Record<string, unknown> {
       if (zodSchema === baseSchema)
         Object.assign(jsonSchema, exactlyOne(['imageId', 'ssmParameter', 'filter']));
       if (zodSchema === bootstrapSchema) Object.assign(jsonSchema, exactlyOne(['script', 'file']));
+      if (zodSchema === builderSchema)
+        Object.assign(jsonSchema, exactlyOne(['instanceType', 'requirements']));
     },
   });
   const { $schema, ...rest } = generated;

@@ -25,6 +25,7 @@ Options:
   --region <region>                   build region (default: $AWS_REGION, else us-east-1)
   --simulate-bootstrap-failure        the played builder reports that the recipe's script failed
   --simulate-bootstrap-hang           the played builder never reports; the bootstrap budget runs out
+  --simulate-test-failure             the played test instances (recipe test) report that the test script exited 1
   --simulate-copy-failure <region>    EC2 reports the copy to <region> as failed (repeatable)
   --rehearse                          run on the \`realistic\` AWS-behaviour profile (launch 30 s, stop 60 s,
                                       image 4 min, copies 15 min in parallel, eventual consistency,
@@ -58,6 +59,7 @@ const OPTIONS = {
   region: { type: 'string' },
   'simulate-bootstrap-failure': { type: 'boolean', default: false },
   'simulate-bootstrap-hang': { type: 'boolean', default: false },
+  'simulate-test-failure': { type: 'boolean', default: false },
   'simulate-copy-failure': { type: 'string', multiple: true, default: [] as string[] },
   verbose: { type: 'boolean', default: false },
   'print-input': { type: 'boolean', default: false },
@@ -72,6 +74,7 @@ interface Options {
   region?: string;
   failure: boolean;
   hang: boolean;
+  failTest: boolean;
   failCopy: string[];
   verbose: boolean;
   printInput: boolean;
@@ -107,6 +110,7 @@ function options(argv: string[]): Options | 'help' {
     region: values.region,
     failure: values['simulate-bootstrap-failure'],
     hang: values['simulate-bootstrap-hang'],
+    failTest: values['simulate-test-failure'],
     failCopy: values['simulate-copy-failure'],
     verbose: values.verbose,
     printInput: values['print-input'],
@@ -170,6 +174,7 @@ async function bake(o: Options, io: Io): Promise<number> {
         }
       : {}),
     builder: o.hang ? 'hang' : o.failure ? 'fail' : 'succeed',
+    testInstances: o.failTest ? 'fail' : 'succeed',
     failCopyRegions: o.failCopy,
     verbose: o.verbose,
     onProgress: human
@@ -195,6 +200,7 @@ function jsonResult(r: LocalBakeResult) {
     stages: r.stages,
     events: r.events.map((e) => ({ detailType: e['detail-type'], source: e.source, detail: e.detail })),
     durationSeconds: r.durationSeconds,
+    ...(r.retention ? { retention: r.retention } : {}),
   };
 }
 
@@ -225,7 +231,16 @@ export function awsDuration(seconds: number): string {
 function printResult(io: Io, r: LocalBakeResult) {
   const lines: string[] = [''];
   if (r.status === 'succeeded' || r.status === 'unannounced') {
-    const rows = Object.entries(r.images).map(([region, i]) => [region, i.imageId, i.snapshotIds.join(', ')]);
+    // Several architectures: every image, by architecture and region.
+    const rows = r.architectures
+      ? Object.entries(r.architectures).flatMap(([architecture, images]) =>
+          Object.entries(images ?? {}).map(([region, i]) => [
+            `${region} ${architecture}`,
+            i.imageId,
+            i.snapshotIds.join(', '),
+          ]),
+        )
+      : Object.entries(r.images).map(([region, i]) => [region, i.imageId, i.snapshotIds.join(', ')]);
     lines.push(table(['Region', 'Image', 'Snapshots'], rows));
   }
   lines.push('', 'Events published:');
@@ -233,6 +248,7 @@ function printResult(io: Io, r: LocalBakeResult) {
     const d = e.detail as { stage?: string; error?: string };
     lines.push(`  ${e['detail-type']}${d.stage ? ` (stage ${d.stage}: ${d.error})` : ''}`);
   }
+  lines.push(...retentionLines(r));
   lines.push('');
   if (r.profile === 'realistic') {
     const total = r.stages.reduce((sum, st) => sum + st.awsSeconds, 0);
@@ -265,4 +281,24 @@ function regionsOf(stages: LocalBakeResult['stages']): string[] {
 
 function sumFor(stages: LocalBakeResult['stages'], region: string): number {
   return stages.filter((st) => st.label.endsWith(` ${region}`)).reduce((sum, st) => sum + st.awsSeconds, 0);
+}
+
+/** What retention did after the bake (recipes with `retention`), one line per image it judged. */
+function retentionLines(r: LocalBakeResult): string[] {
+  const lines: string[] = [];
+  for (const report of r.retention ?? []) {
+    lines.push('', `Retention (keep ${report.keep}):`);
+    for (const [region, { retired, kept }] of Object.entries(report.regions)) {
+      for (const i of retired)
+        lines.push(
+          `  ${region}  retired ${i.imageId} (bake ${i.bakeId}), snapshots ${i.deletedSnapshots.join(', ') || 'none'}`,
+        );
+      for (const i of kept)
+        lines.push(
+          `  ${region}  kept    ${i.imageId} (bake ${i.bakeId}): ${i.reasons.map((x) => `${x.kind}: ${x.detail}`).join('; ')}`,
+        );
+    }
+    for (const problem of report.problems) lines.push(`  problem: ${problem}`);
+  }
+  return lines;
 }

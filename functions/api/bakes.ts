@@ -1,6 +1,7 @@
 import { cancelBake } from '../../lib/bakes/cancel.js';
 import { listBakes } from '../../lib/bakes/list.js';
 import { fetchBake, summarizeBake } from '../../lib/bakes/status.js';
+import { countStart } from '../../lib/metrics.js';
 import { startBake } from '../../lib/start/start-bake.js';
 import { readJsonBody } from './body.js';
 import type { ApiDeps } from './deps.js';
@@ -52,6 +53,7 @@ export async function postBake({ event }: RouteRequest, deps: ApiDeps): Promise<
     },
     deps.start,
   );
+  countStart(result);
   if (result.status === 'skipped') {
     const { status, recipe, contentKey, images } = result;
     return json(200, { status, recipe, contentKey, images });

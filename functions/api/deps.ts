@@ -1,11 +1,15 @@
+import { autoScaling } from '../../lib/aws/autoscaling.js';
 import { ec2 } from '../../lib/aws/ec2.js';
 import { events } from '../../lib/aws/eventbridge.js';
 import { type SfnSend, sfn as sfnClient } from '../../lib/aws/sfn.js';
+import { ssm } from '../../lib/aws/ssm.js';
 import type { CancelDeps } from '../../lib/bakes/cancel.js';
 import { cleanup } from '../../lib/cleanup/core.js';
 import type { Config } from '../../lib/config.js';
 import { putBakeEvent } from '../../lib/publish.js';
 import { type CatalogEntry, loadCatalog } from '../../lib/recipe/catalog.js';
+import type { RetentionReport } from '../../lib/retention/core.js';
+import { retireRecipe } from '../../lib/retention/run.js';
 import { awsStartDeps } from '../../lib/start/aws-deps.js';
 import type { StartDeps } from '../../lib/start/start-bake.js';
 
@@ -18,6 +22,8 @@ export interface ApiDeps {
   sfn: SfnSend;
   cleanup: CancelDeps['cleanup'];
   publishFailed: CancelDeps['publishFailed'];
+  /** Retention for one catalog recipe with `retention` (lib/retention/run.ts); publishes Images Retired. */
+  retire: (recipe: Parameters<typeof retireRecipe>[0], dryRun: boolean) => Promise<RetentionReport>;
   now: () => Date;
 }
 
@@ -36,6 +42,20 @@ export async function awsApiDeps(c: Config): Promise<ApiDeps> {
     publishFailed: async (detail) => {
       await putBakeEvent(events(region), c.EVENT_BUS_NAME, 'Bake Failed', detail);
     },
+    retire: (recipe, dryRun) =>
+      retireRecipe(
+        recipe,
+        { trigger: 'request', dryRun, stack: c.STACK_NAME, regions: [region] },
+        {
+          ec2,
+          autoScaling,
+          ssm,
+          now: () => new Date(),
+          publish: async (detail) => {
+            await putBakeEvent(events(region), c.EVENT_BUS_NAME, 'Images Retired', detail);
+          },
+        },
+      ),
     now: () => new Date(),
   };
 }

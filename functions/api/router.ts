@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { getBake, listBakesRoute, postBake, postCancel, type RouteRequest } from './bakes.js';
 import type { ApiDeps } from './deps.js';
 import { type ApiEvent, type ApiResponse, HttpError, notFound } from './http.js';
-import { getRecipe, listRecipes } from './recipes.js';
+import { getRecipe, listRecipes, postRetire } from './recipes.js';
 
 export interface Route {
   method: 'GET' | 'POST';
@@ -19,6 +19,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/bakes/{bakeId}/cancel', handle: postCancel },
   { method: 'GET', path: '/recipes', handle: listRecipes },
   { method: 'GET', path: '/recipes/{name}', handle: getRecipe },
+  { method: 'POST', path: '/recipes/{name}/retire', handle: postRetire },
 ];
 
 /** The methods API Gateway forwards, as @middy/http-router names them. */

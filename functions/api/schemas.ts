@@ -28,5 +28,8 @@ export const listQuerySchema = z.strictObject({
     .optional(),
 });
 
+/** Optional: `dryRun: true` lists what retention would retire and changes nothing. */
+export const retireBodySchema = z.strictObject({ dryRun: z.boolean().optional() });
+
 /** Optional: why the bake is cancelled, recorded in the stopped execution and the Bake Failed event. */
 export const cancelBodySchema = z.strictObject({ reason: z.string().min(1).max(256).optional() });

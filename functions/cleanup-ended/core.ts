@@ -72,7 +72,8 @@ export async function cleanupEnded(
     return { bakeId, status, eventPublished: false, skipped: `${BAKE_NOT_ANNOUNCED}: the images are kept` };
   }
   const cancelled = status === 'ABORTED' && ended.error === BAKE_CANCELLED;
-  const publish = status !== 'FAILED' && !cancelled;
+  // A child of a group (BakeArchitectures) stopped because a sibling failed: its request publishes.
+  const publish = status !== 'FAILED' && !cancelled && !isChild(ended.input);
   // Executions carry a recipe name only: the recipe (its regions) is in ResolveRecipe's output.
   const fetched =
     publish || !recipeOf(ended.input) ? await fetchBake(deps.sfn, ended.stateMachineArn, bakeId) : undefined;
@@ -114,6 +115,14 @@ export async function cleanupEnded(
     },
   );
   return { bakeId, status, cleanup: report, eventPublished };
+}
+
+function isChild(input: string | null | undefined): boolean {
+  try {
+    return (JSON.parse(input ?? '{}') as { group?: unknown }).group !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 type LooseRecipe = { name?: unknown; distribution?: { regions?: unknown[] } };

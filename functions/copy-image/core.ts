@@ -2,7 +2,7 @@ import { CopyImageCommand } from '@aws-sdk/client-ec2';
 import { clientToken } from '../../lib/aws/client-token.js';
 import type { Ec2Send } from '../../lib/aws/ec2.js';
 import type { BakeContext, ResolvedRecipe } from '../../lib/state.js';
-import { lineageTags, TAG } from '../../lib/tags.js';
+import { lineageTags, TAG, TESTED } from '../../lib/tags.js';
 
 export interface CopyImageDeps {
   ec2: (region: string) => Ec2Send;
@@ -23,7 +23,12 @@ export interface CopyImageInput {
  */
 export async function copyImage({ target, context, image, recipe }: CopyImageInput, deps: CopyImageDeps) {
   const ec2 = deps.ec2(target.region);
-  const source = { [TAG.sourceRegion]: image.region };
+  // A recipe with `test` reaches CopyImages only once every test passed (TestImage comes first):
+  // the copies carry the source's tested tag, given at creation like the rest.
+  const source = {
+    [TAG.sourceRegion]: image.region,
+    ...(context.tests ? { [TAG.tested]: TESTED } : {}),
+  };
   // The same tags as the source image and its snapshots (CreateImage), plus the source region:
   // CopyImage applies one snapshot TagSpecification to every new snapshot of the copy.
   const tags = lineageTags(context, { Name: context.imageName, ...recipe.image.tags, ...source });

@@ -2,8 +2,9 @@ import { type BlockDeviceMapping, RunInstancesCommand } from '@aws-sdk/client-ec
 import { clientToken } from '../../lib/aws/client-token.js';
 import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { wrapUserData } from '../../lib/bootstrap/wrapper.js';
+import { BuilderCapacityError } from '../../lib/errors.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
-import type { BakeContext, BaseImage, ResolvedRecipe } from '../../lib/state.js';
+import type { BakeContext, BaseImage, LaunchAttempt, ResolvedRecipe } from '../../lib/state.js';
 import { lineageTags, TAG } from '../../lib/tags.js';
 
 export interface LaunchDeps {
@@ -11,7 +12,16 @@ export interface LaunchDeps {
   instanceProfile: string;
   securityGroupId?: string;
   now: () => Date;
+  /** The invocation's time left (Lambda context); the walk stops short of the function's timeout. */
+  remainingMs?: () => number;
 }
+
+/**
+ * Time one more candidate may need: RunInstances with the SDK's own retries of a 5xx capacity
+ * answer (5 attempts with backoff). Less than this left, LaunchBuilder stops and the state machine
+ * retries the walk (BuilderCapacityError) instead of the function timing out mid-launch.
+ */
+export const LAUNCH_RESERVE_MS = 15_000;
 
 export interface LaunchInput {
   recipe: ResolvedRecipe;
@@ -45,38 +55,92 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
     subnetId: builder.subnetId,
     publicIp: builder.associatePublicIp === true,
   };
-  const { Instances = [] } = await deps.ec2.send(
-    new RunInstancesCommand({
-      ImageId: context.base.imageId,
-      InstanceType: builder.instanceType as never,
-      MinCount: 1,
-      MaxCount: 1,
-      // Same token on a retried invocation: AWS returns the first launch instead of a second builder.
-      ClientToken: clientToken('launch', context.bakeId),
-      UserData: Buffer.from(userData, 'utf8').toString('base64'),
-      IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
-      InstanceInitiatedShutdownBehavior: 'stop',
-      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
-      NetworkInterfaces: [
-        {
-          DeviceIndex: 0,
-          SubnetId: network.subnetId,
-          Groups: groups,
-          AssociatePublicIpAddress: network.publicIp,
-          DeleteOnTermination: true,
-        },
-      ],
-      BlockDeviceMappings: blockDeviceMappings(builder.volumes, context.base, context.buildKmsKeyId),
-      TagSpecifications: [
-        { ResourceType: 'instance', Tags: tags },
-        { ResourceType: 'volume', Tags: tags },
-      ],
-    }),
-  );
-  const instanceId = Instances[0]?.InstanceId;
-  if (!instanceId) throw new Error('RunInstances returned no instance');
-  return { instanceId, region: context.buildRegion, at: deps.now().toISOString() };
+  const launch = (instanceType: string, first: boolean) =>
+    deps.ec2.send(
+      new RunInstancesCommand({
+        ImageId: context.base.imageId,
+        InstanceType: instanceType as never,
+        MinCount: 1,
+        MaxCount: 1,
+        // Same token on a retried invocation: AWS returns the first launch instead of a second builder.
+        // One token per candidate (EC2 refuses a token reused with other parameters); the first keeps
+        // the single-type token, so a retry of an execution started before candidates existed matches.
+        ClientToken: first
+          ? clientToken('launch', context.bakeId)
+          : clientToken('launch', context.bakeId, instanceType, 'on-demand'),
+        UserData: Buffer.from(userData, 'utf8').toString('base64'),
+        IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
+        InstanceInitiatedShutdownBehavior: 'stop',
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+        NetworkInterfaces: [
+          {
+            DeviceIndex: 0,
+            SubnetId: network.subnetId,
+            Groups: groups,
+            AssociatePublicIpAddress: network.publicIp,
+            DeleteOnTermination: true,
+          },
+        ],
+        BlockDeviceMappings: blockDeviceMappings(builder.volumes, context.base, context.buildKmsKeyId),
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: tags },
+          { ResourceType: 'volume', Tags: tags },
+        ],
+      }),
+    );
+  const candidates = context.instanceTypes?.length ? context.instanceTypes : [String(builder.instanceType)];
+  const launched = await firstLaunched(candidates, launch, deps);
+  return { ...launched, region: context.buildRegion, at: deps.now().toISOString() };
 }
+
+/**
+ * Launches the candidates in order until one starts (ResolveRecipe ordered them cheapest first),
+ * recording each capacity refusal; fails with all of them when none starts or time runs short.
+ */
+async function firstLaunched(
+  candidates: string[],
+  launch: (instanceType: string, first: boolean) => Promise<{ Instances?: { InstanceId?: string }[] }>,
+  deps: Pick<LaunchDeps, 'remainingMs'>,
+) {
+  const attempts: LaunchAttempt[] = [];
+  const refused = () => attempts.map((a) => `${a.instanceType} (${a.error})`).join(', ');
+  for (const [i, instanceType] of candidates.entries()) {
+    if (i > 0 && deps.remainingMs && deps.remainingMs() < LAUNCH_RESERVE_MS) {
+      throw new BuilderCapacityError(
+        `EC2 refused ${refused()}, and the launch ran out of time before ${candidates.slice(i).join(', ')}`,
+        attempts,
+      );
+    }
+    try {
+      const { Instances = [] } = await launch(instanceType, i === 0);
+      const instanceId = Instances[0]?.InstanceId;
+      if (!instanceId) throw new Error('RunInstances returned no instance');
+      return {
+        instanceId,
+        instanceType,
+        market: 'on-demand' as const,
+        ...(attempts.length > 0 ? { attempts } : {}),
+      };
+    } catch (error) {
+      const { name, message } = error as Error;
+      if (!CAPACITY_ERRORS.has(name)) throw error;
+      attempts.push({ instanceType, market: 'on-demand', error: name, message });
+    }
+  }
+  throw new BuilderCapacityError(`EC2 refused every candidate type: ${refused()}`, attempts);
+}
+
+/**
+ * RunInstances refusals another candidate type may not meet (EC2 API error codes): no capacity for
+ * the type in the zone now, the type not supported there, or a per-type or per-family quota.
+ * Anything else (a bad parameter, a permission, a Marketplace opt-in) would fail for every type.
+ */
+export const CAPACITY_ERRORS: ReadonlySet<string> = new Set([
+  'InsufficientInstanceCapacity',
+  'Unsupported',
+  'InstanceLimitExceeded',
+  'VcpuLimitExceeded',
+]);
 
 export function blockDeviceMappings(
   volumes: Recipe['builder']['volumes'],

@@ -1,28 +1,27 @@
 import * as z from 'zod';
 import type { EventsSend } from '../../lib/aws/eventbridge.js';
+import { bakeTimeline, stageSeconds, stageSpans, type TimedState } from '../../lib/bakes/timeline.js';
 import { causeText } from '../../lib/cause.js';
 import { emptyCleanupReport, reportOf } from '../../lib/cleanup/report.js';
 import { EventNotPublishedError } from '../../lib/errors.js';
-import type { DetailType } from '../../lib/events.js';
+import { type DetailType, testResultSchema } from '../../lib/events.js';
+import type { BakeEventFacts } from '../../lib/metrics.js';
 import { putBakeEvent } from '../../lib/publish.js';
 import { AWS_REGIONS } from '../../lib/regions.js';
 import {
+  builderSchema,
   type CleanupReport,
   contextSchema,
   copySchema,
+  distributedSchema,
   failureSchema,
   finalizedSchema,
   imageReadySchema,
   stageDoneSchema,
 } from '../../lib/state.js';
-import {
-  descriptionOf,
-  resultKey,
-  STAGES,
-  STATES,
-  type StateDescription,
-  type StateName,
-} from '../../lib/workflow/states.js';
+import { childFailure } from '../../lib/workflow/group.js';
+import { bakedImages, type ImagesState, imagesByArchitecture } from '../../lib/workflow/images.js';
+import { descriptionOf, resultKey } from '../../lib/workflow/states.js';
 
 export interface PublishDeps {
   events: EventsSend;
@@ -30,6 +29,10 @@ export interface PublishDeps {
   now: () => Date;
   /** Backoff between sends of a throttled entry (lib/publish.ts); tests pass a fake. */
   sleep?: (ms: number) => Promise<void>;
+  /** The metrics of a published event (lib/metrics.ts bakeEventMetrics, in the handler). */
+  measured?: (detailType: DetailType, facts: BakeEventFacts) => void;
+  /** An event that could not be published (the EventsNotPublished metric). */
+  notPublished?: (detailType: DetailType) => void;
 }
 
 /** The state as the publish states see it; lenient, because a failed bake may lack any part. */
@@ -43,7 +46,9 @@ export const publishInputSchema = z.object({
       recipe: z.object({ name: z.string() }).loose().optional().catch(undefined),
       context: contextSchema.optional(),
       // The stages' results, under the keys lib/workflow/states.ts gives them.
-      [resultKey('LaunchBuilder')]: stageDoneSchema.optional(),
+      [resultKey('LaunchBuilder')]: stageDoneSchema
+        .extend(builderSchema.pick({ instanceType: true, market: true, attempts: true }).shape)
+        .optional(),
       [resultKey('WaitForBuilder')]: stageDoneSchema.optional(),
       [resultKey('StopBuilder')]: stageDoneSchema.optional(),
       [resultKey('CreateImage')]: stageDoneSchema.optional(),
@@ -51,6 +56,10 @@ export const publishInputSchema = z.object({
       [resultKey('CopyImages')]: z.array(copySchema).optional(),
       [resultKey('FinalizeImage')]: finalizedSchema.optional(),
       [resultKey('TerminateBuilder')]: stageDoneSchema.optional(),
+      [resultKey('DistributeImage')]: distributedSchema.optional(),
+      [resultKey('TestImage')]: z.array(testResultSchema.extend({ at: z.string() })).optional(),
+      // Each child's final state (a group's request); read by bakedImages, lenient like the rest.
+      [resultKey('BakeArchitectures')]: z.array(z.object({}).loose()).optional(),
       failure: failureSchema.optional(),
       [resultKey('Cleanup')]: z.unknown().optional(),
       cleanupFailure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
@@ -62,9 +71,70 @@ type Bake = PublishInput['bake'];
 
 /** Builds the event detail for the state, validates it against its published schema, sends it. */
 export async function publishEvent({ detailType, bake }: PublishInput, deps: PublishDeps) {
-  const detail = buildDetail(detailType, bake, deps.now());
-  const eventId = await putBakeEvent(deps.events, deps.busName, detailType, detail, { sleep: deps.sleep });
+  const now = deps.now();
+  const detail = buildDetail(detailType, bake, now);
+  const eventId = await putBakeEvent(deps.events, deps.busName, detailType, detail, {
+    sleep: deps.sleep,
+  }).catch((error: unknown) => {
+    deps.notPublished?.(detailType);
+    throw error;
+  });
+  deps.measured?.(detailType, factsOf(detail as Detail, bake, now));
   return { detailType, eventId };
+}
+
+/** The parts of a published detail the metrics read. */
+interface Detail {
+  recipe: { name: string };
+  stages?: Record<string, number>;
+  durationSeconds?: number;
+  stage?: string;
+  cleanup?: { problems: string[] };
+}
+
+function factsOf(detail: Detail, bake: Bake, now: Date): BakeEventFacts {
+  return {
+    recipe: detail.recipe.name,
+    ...(detail.stages ? { stages: detail.stages } : {}),
+    ...(detail.durationSeconds !== undefined
+      ? { durationSeconds: detail.durationSeconds }
+      : bake.context
+        ? { durationSeconds: seconds(bake.context.startedAt, now.toISOString()) }
+        : {}),
+    ...(detail.stage ? { failedStage: detail.stage } : {}),
+    ...(detail.cleanup ? { cleanupProblems: detail.cleanup.problems.length } : {}),
+    ...(bake.context ? { usage: usageOf(bake as TimedState, now) } : {}),
+  };
+}
+
+/**
+ * What a bake used, for its cost estimate (lib/cost.ts): every stage that ran is about one state
+ * transition and one Lambda invocation, a wait two invocations (registerWait, resumeWait), the
+ * Choice and publish states a few transitions more; a request adds its children's. The builder
+ * ran from LaunchBuilder to TerminateBuilder (or to now, for a failed bake).
+ */
+function usageOf(bake: TimedState, now: Date): NonNullable<BakeEventFacts['usage']> {
+  const spans = stageSpans(bake);
+  const waits = spans.filter((s) => /^WaitFor|^CopyImages$|^TestImage$/.test(s.stage)).length;
+  const ROUTING_AND_PUBLISHING = 7;
+  const builder = bake.builder as { at?: string; instanceType?: string } | undefined;
+  const terminated = bake.terminated as { at?: string } | undefined;
+  const own = {
+    transitions: spans.length + ROUTING_AND_PUBLISHING,
+    invocations: spans.length + waits + 2,
+    builderSeconds: builder?.at
+      ? Math.max(0, (Date.parse(terminated?.at ?? now.toISOString()) - Date.parse(builder.at)) / 1000)
+      : 0,
+    ...(builder?.instanceType ? { instanceType: builder.instanceType } : {}),
+  };
+  const children = Array.isArray(bake.architectures) ? (bake.architectures as TimedState[]) : [];
+  for (const child of children.map((c) => usageOf(c, now))) {
+    own.transitions += child.transitions;
+    own.invocations += child.invocations;
+    own.builderSeconds += child.builderSeconds;
+  }
+  const childType = children.map((c) => (c.builder as { instanceType?: string } | undefined)?.instanceType);
+  return own.instanceType || !childType[0] ? own : { ...own, instanceType: childType[0] };
 }
 
 function buildDetail(type: DetailType, bake: Bake, now: Date): unknown {
@@ -86,13 +156,29 @@ function buildDetail(type: DetailType, bake: Bake, now: Date): unknown {
     return { ...common, targetRegions: c.copyTargets.map((t) => t.region), startedAt: c.startedAt };
   }
   const stages = stageDurations(bake);
+  const timeline = bakeTimeline(bake as TimedState, now);
+  // A group's request: its children made the images (lib/workflow/images.ts reads them).
+  const group = bake.architectures ? imagesByArchitecture(bakedImages(bake as ImagesState)) : undefined;
   return {
     ...common,
-    images: bake.finalized?.images,
+    images: group ? Object.values(group)[0] : bake.finalized?.images,
+    ...(group ? { architectures: group } : {}),
+    ...(bake.tests ? { tests: bake.tests.map(({ at: _, ...test }) => test) } : {}),
+    ...launchedBuilder(bake),
+    ...(bake.distributed ? { distributed: distributedOf(bake.distributed) } : {}),
     stages,
+    ...(timeline ? { timeline } : {}),
     durationSeconds: seconds(c.startedAt, now.toISOString()),
     finishedAt: now.toISOString(),
   };
+}
+
+/** Which type and market the builder ran on, and why: LaunchBuilder's record (absent in older results). */
+function launchedBuilder(bake: Bake) {
+  const b = bake.builder;
+  if (!b?.instanceType) return {};
+  const { instanceType, market = 'on-demand', attempts } = b;
+  return { builder: { instanceType, market, ...(attempts?.length ? { attempts } : {}) } };
 }
 
 function failedDetail(bake: Bake, recipe: { name: string; hash?: string }, now: Date) {
@@ -102,6 +188,26 @@ function failedDetail(bake: Bake, recipe: { name: string; hash?: string }, now: 
   ];
   const cleanup =
     (bake.cleanup as CleanupReport | undefined) ?? failedCleanup(bake.cleanupFailure) ?? emptyCleanupReport();
+  // One architecture of a group failed: name it and its own stage, error and cause.
+  const child = stage === 'BakeArchitectures' ? childFailure(failure) : undefined;
+  const timeline = bakeTimeline(bake as TimedState, now, stage);
+  const drawn = timeline ? { timeline } : {};
+  if (child) {
+    return {
+      bakeId: bake.bakeId,
+      recipe,
+      stage: child.stage,
+      ...(child.architecture ? { architecture: child.architecture } : {}),
+      region: descriptionOf(child.stage)?.everyRegion
+        ? regionNamedIn(child.cause)
+        : bake.context?.buildRegion,
+      error: child.error,
+      cause: child.cause,
+      cleanup,
+      ...drawn,
+      finishedAt: now.toISOString(),
+    };
+  }
   const cause = causeText(failure.Cause);
   // Copies run in every target region and FinalizeImage works in all of them: their causes name
   // the region (or say nothing about it, like a copy's States.Timeout). The rest runs at home,
@@ -115,6 +221,7 @@ function failedDetail(bake: Bake, recipe: { name: string; hash?: string }, now: 
     error: failure.Error,
     cause,
     cleanup,
+    ...drawn,
     finishedAt: now.toISOString(),
   };
 }
@@ -143,47 +250,16 @@ export function regionNamedIn(text: string): string | undefined {
   return found[0]?.r;
 }
 
-/** Seconds per stage, from the completion time each state recorded. */
+/** Seconds per stage, from the completion time each state recorded (lib/bakes/timeline.ts). */
 export function stageDurations(bake: Bake): Record<string, number> {
-  const c = bake.context;
-  if (!c) return {};
-  const out: Record<string, number> = {};
-  let previous = c.startedAt;
-  let before: string | undefined;
-  for (const stage of STAGES) {
-    const at = completedAt(stage, bake, before);
-    before = at;
-    if (!at) continue;
-    out[stage] = seconds(previous, at);
-    previous = at;
-  }
-  return out;
-}
-
-/**
- * When a stage finished, from the time its result records (lib/workflow/states.ts says where).
- * The publish states record none; a Map is done with its last iteration, or with the stage before
- * it when there was nothing to copy.
- */
-function completedAt(stage: StateName, bake: Bake, before: string | undefined): string | undefined {
-  // Its result is the whole state; the context it adds carries the time.
-  if (stage === 'ResolveRecipe') return bake.context?.at;
-  const d: StateDescription = STATES[stage];
-  if (d.kind === 'publish' || !d.resultPath) return undefined;
-  const result: unknown = (bake as Record<string, unknown>)[d.resultPath.slice(2)];
-  if (d.kind === 'map') {
-    const items = Array.isArray(result) ? (result as { at?: string }[]) : [];
-    return (
-      items
-        .map((x) => x.at)
-        .filter((at): at is string => at !== undefined)
-        .sort()
-        .at(-1) ?? before
-    );
-  }
-  return (result as { at?: string } | undefined)?.at;
+  return stageSeconds(stageSpans(bake as TimedState));
 }
 
 function seconds(from: string, to: string): number {
   return Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 10) / 100);
+}
+
+/** What DistributeImage pointed at the images; nothing when the recipe distributes nothing. */
+function distributedOf({ parameters, launchTemplates }: NonNullable<Bake['distributed']>) {
+  return parameters.length + launchTemplates.length > 0 ? { parameters, launchTemplates } : undefined;
 }

@@ -1,4 +1,5 @@
 import { RecipeNotFoundError } from '../../lib/errors.js';
+import { forArchitecture } from '../../lib/recipe/architectures.js';
 import { type CatalogEntry, findRecipe } from '../../lib/recipe/catalog.js';
 import { applyOverrides } from '../../lib/start/overrides.js';
 import type { BakeContext, BakeInput, ExecutionInput, ResolvedRecipe } from '../../lib/state.js';
@@ -22,6 +23,19 @@ export async function resolveFromCatalog(input: ExecutionInput, deps: CatalogDep
   const entry = findRecipe(deps.catalog, input.recipeName);
   if (!entry) throw new RecipeNotFoundError(`recipe ${input.recipeName} is not in this stack's catalog`);
   const recipe = await applyOverrides(entry.recipe, input.overrides);
-  const context = await deps.resolve({ bakeId: input.bakeId, recipe });
-  return { ...input, recipe, context };
+  const { architecture, group } = input;
+  const context = await deps.resolve({ bakeId: input.bakeId, recipe, architecture, group });
+  // A group's request keeps the whole recipe (its children narrow it); one architecture's bake sees
+  // its own base selector and builder type only.
+  if (context.architectures) {
+    // BakeArchitectures hands both to every child: a JSONPath that finds nothing fails the state.
+    return {
+      ...input,
+      overrides: input.overrides ?? {},
+      request: input.request ?? { source: 'unknown' },
+      recipe,
+      context,
+    };
+  }
+  return { ...input, recipe: forArchitecture(recipe, context.architecture), context };
 }

@@ -28,7 +28,15 @@ const instanceTypes = new Map<string, Promise<InstanceTypeInfo[]>>();
 
 export const handler = makeHandler(executionInputSchema, async (input) => {
   const region = config().AWS_REGION;
-  const deps = { ec2: ec2(region), ssm: ssm(region), kms, region, now: () => new Date(), instanceTypes };
+  const deps = {
+    ec2: ec2(region),
+    ssm: ssm(region),
+    kms,
+    region,
+    now: () => new Date(),
+    instanceTypes,
+    publishing: { ec2, ssm, stack: config().STACK_NAME },
+  };
   const state = await resolveFromCatalog(input, {
     catalog: await catalog(config().RECIPES_DIR),
     resolve: (bake) => resolveRecipe(bake, deps),

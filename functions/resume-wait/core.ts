@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { logger } from '../../lib/logger.js';
+import { emit } from '../../lib/metrics.js';
 import { type CheckDeps, checkWaits } from '../../lib/waits/check.js';
 import { imageFailure } from '../../lib/waits/evaluate.js';
 import type { WaitStore } from '../../lib/waits/store.js';
@@ -10,11 +11,14 @@ export const ec2EventSchema = z.discriminatedUnion('detail-type', [
   z.object({
     'detail-type': z.literal('EC2 Instance State-change Notification'),
     region: z.string(),
+    /** When EC2 saw the change: the detection lag is measured from here. */
+    time: z.string().optional(),
     detail: z.object({ 'instance-id': z.string(), state: z.string() }),
   }),
   z.object({
     'detail-type': z.literal('EC2 AMI State Change'),
     region: z.string(),
+    time: z.string().optional(),
     detail: z.object({ ImageId: z.string(), State: z.string(), ErrorMessage: z.string().optional() }),
   }),
 ]);
@@ -57,5 +61,12 @@ export async function resumeWait(event: Ec2Event, deps: ResumeDeps) {
   }
   const { answered } = await checkWaits([record], deps, known);
   logger.info('EC2 event handled', { resource, answered });
+  if (answered > 0) {
+    emit('WaitsAnswered', 1, { answeredBy: 'event' });
+    const changed = event.time ? Date.parse(event.time) : Number.NaN;
+    if (Number.isFinite(changed)) {
+      emit('WaitDetectionLag', Math.max(0, (deps.now().getTime() - changed) / 1000), { answeredBy: 'event' });
+    }
+  }
   return { resource, answered: answered > 0 };
 }

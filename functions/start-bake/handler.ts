@@ -1,6 +1,7 @@
 import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { logger } from '../../lib/logger.js';
+import { countStart } from '../../lib/metrics.js';
 import { loadCatalog } from '../../lib/recipe/catalog.js';
 import { awsStartDeps } from '../../lib/start/aws-deps.js';
 import { checkBakeRequestOrigin, listOf } from '../../lib/start/origin.js';
@@ -21,13 +22,16 @@ export const handler = makeHandler(startBakeInputSchema, async (event) => {
         sources: listOf(c.BAKE_REQUEST_SOURCES),
         accounts: listOf(c.BAKE_REQUEST_ACCOUNTS),
       });
-    return startBake(toStartRequest(event), deps);
+    const result = await startBake(toStartRequest(event), deps);
+    countStart(result);
+    return result;
   }
   const requests = toStartRequests(event, deps.catalog);
   if (requests.length === 0)
     logger.warn('no recipe has an sns trigger on this topic', { records: event.Records });
   // Every recipe gets its start even if another's fails; a retried message finds the started ones running.
   const results = await Promise.allSettled(requests.map((r) => startBake(r, deps)));
+  for (const r of results) if (r.status === 'fulfilled') countStart(r.value);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));

@@ -4,6 +4,7 @@ import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { cleanup } from '../../lib/cleanup/core.js';
 import { emptyCleanupReport } from '../../lib/cleanup/report.js';
 import { logger } from '../../lib/logger.js';
+import { emit } from '../../lib/metrics.js';
 import type { CleanupReport } from '../../lib/state.js';
 import { findLeftovers, type Leftover } from './inventory.js';
 import { type UnknownBakes, verdict } from './verdict.js';
@@ -90,6 +91,14 @@ export async function sweepLeftovers(options: SweepOptions, deps: SweepDeps): Pr
     kept,
   });
   if (problems.length > 0) logger.error('sweep incomplete', { problems });
+  // Resources, not bakes: what the LeftoversSwept alarm and the dashboard count. A dry run removes none.
+  if (!options.dryRun) {
+    const count = removed.reduce(
+      (n, b) => n + b.terminatedInstances.length + b.deregisteredImages.length + b.deletedSnapshots.length,
+      0,
+    );
+    emit('LeftoversRemoved', count);
+  }
   return report;
 }
 

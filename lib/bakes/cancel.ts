@@ -9,6 +9,7 @@ import { AWS_REGIONS } from '../regions.js';
 import { recipeOfExecution } from '../start/resolved-recipe.js';
 import type { CleanupReport } from '../state.js';
 import { isFailurePath } from '../workflow/states.js';
+import { stopMembers } from './members.js';
 import { fetchBake, summarizeBake } from './status.js';
 
 /** The error name of a cancelled bake: on the stopped execution and in its Bake Failed event. */
@@ -19,7 +20,11 @@ export interface CancelDeps {
   stateMachineArn: string;
   buildRegion: string;
   /** The tag-driven cleanup of lib/cleanup; throws CleanupIncompleteError when something remains. */
-  cleanup: (input: { bakeId: string; regions: readonly string[] }) => Promise<CleanupReport>;
+  cleanup: (input: {
+    bakeId: string;
+    regions: readonly string[];
+    members?: readonly string[];
+  }) => Promise<CleanupReport>;
   publishFailed: (detail: BakeFailedDetail) => Promise<void>;
   now: () => Date;
 }
@@ -63,13 +68,22 @@ export async function cancelBake(request: CancelRequest, deps: CancelDeps): Prom
   await deps.sfn.send(
     new StopExecutionCommand({ executionArn: bake.executionArn, error: BAKE_CANCELLED, cause }),
   );
+  // A request with several architectures: its children are executions of their own. Stopped too,
+  // and cleaned with it below whatever the stop answered (a child that already ended, or one not
+  // started yet): the cleanup goes by their bake-id tags, and cleanupEnded runs again for each.
+  const members = (bake.architectures ?? []).map((a) => a.bakeId);
+  await stopMembers(deps.sfn, deps.stateMachineArn, members, { error: BAKE_CANCELLED, cause });
 
   const recipe = recipeOfExecution(fetched.execution.input, fetched.events);
   const targets = (recipe?.distribution?.regions ?? []).filter((r): r is string =>
     (AWS_REGIONS as readonly unknown[]).includes(r),
   );
   const cleanup = await cleanupReport(() =>
-    deps.cleanup({ bakeId, regions: [deps.buildRegion, ...targets] }),
+    deps.cleanup({
+      bakeId,
+      regions: [deps.buildRegion, ...targets],
+      ...(members.length ? { members } : {}),
+    }),
   );
 
   const detail = bakeFailedDetail.parse({

@@ -10,6 +10,7 @@ import { causeText } from '../cause.js';
 import { executionArn } from '../start/executions.js';
 import { recipeNameOfInput } from '../start/resolved-recipe.js';
 import {
+  builderSchema,
   type CleanupReport,
   cleanupReportSchema,
   copySchema,
@@ -56,8 +57,20 @@ export interface BakeSummary {
   /** The stage in progress (RUNNING), the one that failed (FAILED), or the one stopped (ABORTED, TIMED_OUT). */
   stage: string | null;
   stages: StageTiming[];
+  /**
+   * The iterations of a Map stage, side by side: one per copy target region (CopyImage entered to
+   * WaitForCopy exited), so the timeline draws the copies in parallel.
+   */
+  lanes?: (StageTiming & { lane: string })[];
   /** What the bake created so far, by region. After a failure, `cleanup` says what was removed. */
   images: Record<string, BakeImage>;
+  /**
+   * A request with several architectures: each architecture's bake, a child execution with a
+   * status of its own under its bake id (docs/decisions/0006-architectures-as-child-executions.md).
+   */
+  architectures?: { architecture: string; bakeId: string }[];
+  /** The builder's type and market once launched, with the capacity refusals before it (LaunchBuilder). */
+  builder?: Pick<z.infer<typeof builderSchema>, 'instanceType' | 'market' | 'attempts'>;
   error?: { stage?: string; error: string; cause: string };
   cleanup?: CleanupReport;
   /**
@@ -77,12 +90,18 @@ export const recipeOfBakeId = (bakeId: string): string => bakeId.split('_')[0] ?
 
 /** The results status reads, under the keys their states keep them (lib/workflow/states.ts). */
 const stateShape = z.object({
+  [resultKey('LaunchBuilder')]: builderSchema.optional().catch(undefined),
   [resultKey('CreateImage')]: imageRefSchema.optional().catch(undefined),
   [resultKey('WaitForImage')]: imageReadySchema.optional().catch(undefined),
   [resultKey('CopyImage')]: imageRefSchema.omit({ at: true }).optional().catch(undefined),
   [resultKey('FinalizeImage')]: finalizedSchema.optional().catch(undefined),
   failure: failureSchema.optional().catch(undefined),
   [resultKey('Cleanup')]: cleanupReportSchema.optional().catch(undefined),
+  // A request with several architectures: ResolveRecipe lists its children.
+  context: z
+    .object({ architectures: z.array(z.object({ architecture: z.string(), bakeId: z.string() })).optional() })
+    .optional()
+    .catch(undefined),
 });
 type StateShape = z.infer<typeof stateShape>;
 
@@ -119,6 +138,9 @@ export function summarizeBake({ execution, events }: FetchedBake): BakeSummary {
   let open: { timing: StageTiming; at: Date } | undefined;
   let inMap = false;
   let finalized: Record<string, BakeImage> | undefined;
+  let builder: BakeSummary['builder'];
+  let architectures: BakeSummary['architectures'];
+  const lanes: NonNullable<BakeSummary['lanes']> = [];
   let executionError: { error: string; cause: string } | undefined;
 
   const close = (at: Date, outcome: StageTiming['outcome']) => {
@@ -127,10 +149,15 @@ export function summarizeBake({ execution, events }: FetchedBake): BakeSummary {
     open = undefined;
   };
   const readExit = (name: string, s: StateShape) => {
+    if (name === 'LaunchBuilder' && s.builder?.instanceType) {
+      const { instanceType, market, attempts } = s.builder;
+      builder = { instanceType, market: market ?? 'on-demand', ...(attempts?.length ? { attempts } : {}) };
+    }
     if (name === 'CreateImage' && s.image) images[s.image.region] = { imageId: s.image.imageId };
     if (name === 'WaitForImage' && s.image && s.imageReady)
       images[s.image.region] = { imageId: s.imageReady.imageId, snapshotIds: s.imageReady.snapshotIds };
     if (s.finalized) finalized = s.finalized.images;
+    if (name === 'ResolveRecipe' && s.context?.architectures) architectures = s.context.architectures;
   };
 
   for (const event of [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))) {
@@ -138,7 +165,19 @@ export function summarizeBake({ execution, events }: FetchedBake): BakeSummary {
     const at = event.timestamp ?? new Date(0);
     if (inMap) {
       if (type === 'TaskStateExited') readCopy(event, images);
-      if (['MapStateExited', 'MapStateFailed', 'MapStateAborted'].includes(type)) inMap = false;
+      readLane(event, lanes, at);
+      if (['MapStateExited', 'MapStateFailed', 'MapStateAborted'].includes(type)) {
+        inMap = false;
+        const outcome =
+          type === 'MapStateExited' ? 'succeeded' : type === 'MapStateAborted' ? 'aborted' : 'failed';
+        for (const lane of lanes.filter((l) => l.outcome === 'running')) {
+          Object.assign(lane, {
+            exitedAt: at.toISOString(),
+            seconds: seconds(new Date(lane.enteredAt), at),
+            outcome,
+          });
+        }
+      }
       if (type !== 'MapStateExited') continue;
     }
     if (type.endsWith('StateEntered')) {
@@ -196,7 +235,10 @@ export function summarizeBake({ execution, events }: FetchedBake): BakeSummary {
     stoppedAt: iso(execution.stopDate),
     stage,
     stages,
+    ...(lanes.length > 0 ? { lanes } : {}),
     images: finalized ?? images,
+    ...(architectures ? { architectures } : {}),
+    ...(builder ? { builder } : {}),
     ...(error ? { error } : {}),
     ...(cleanup ? { cleanup } : {}),
     ...(status === 'SUCCEEDED' ? { announced: true } : unannounced ? { announced: false } : {}),
@@ -266,4 +308,34 @@ export async function fetchBake(
     nextToken = page.nextToken;
   } while (nextToken);
   return { execution, events };
+}
+
+/** A copy's lane: from CopyImage entered (its input names the target region) to WaitForCopy exited. */
+function readLane(event: HistoryEvent, lanes: NonNullable<BakeSummary['lanes']>, at: Date) {
+  const type = event.type ?? '';
+  if (type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === 'CopyImage') {
+    const region = laneRegion(event.stateEnteredEventDetails.input);
+    if (region)
+      lanes.push({ name: 'CopyImages', lane: region, enteredAt: at.toISOString(), outcome: 'running' });
+  }
+  if (type === 'TaskStateExited' && event.stateExitedEventDetails?.name === 'WaitForCopy') {
+    const region = laneRegion(event.stateExitedEventDetails.output, 'region');
+    const lane = lanes.find((l) => l.lane === region && l.outcome === 'running');
+    if (lane)
+      Object.assign(lane, {
+        exitedAt: at.toISOString(),
+        seconds: seconds(new Date(lane.enteredAt), at),
+        outcome: 'succeeded',
+      });
+  }
+}
+
+function laneRegion(json: string | undefined, key: 'target' | 'region' = 'target'): string | undefined {
+  try {
+    const parsed = JSON.parse(json ?? '{}') as { target?: { region?: unknown }; region?: unknown };
+    const region = key === 'target' ? parsed.target?.region : parsed.region;
+    return typeof region === 'string' ? region : undefined;
+  } catch {
+    return undefined;
+  }
 }

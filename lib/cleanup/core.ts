@@ -1,6 +1,7 @@
 import {
   DeregisterImageCommand,
   DescribeImagesCommand,
+  DisableImageDeregistrationProtectionCommand,
   type Image,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -26,6 +27,11 @@ export interface CleanupInput {
   regions: readonly string[];
   /** Ids the execution's state already holds (lib/cleanup/known.ts); their regions are visited too. */
   known?: Partial<KnownResources>;
+  /**
+   * A group's request (several architectures): the bake ids of its children. Each child tags what
+   * it creates with its own id; a failure of one architecture removes every architecture's.
+   */
+  members?: readonly string[];
 }
 
 /**
@@ -59,29 +65,33 @@ export async function cleanup(input: CleanupInput, deps: CleanupDeps): Promise<C
     ...[...known.instances, ...known.images, ...known.snapshots].map((r) => r.region),
   ]);
   const now = deps.now?.() ?? new Date();
+  const bakeIds = [input.bakeId, ...(input.members ?? [])];
   await Promise.all(
-    [...regions].map(async (region) => {
-      const here = <T extends { region: string }>(items: T[]) => items.filter((i) => i.region === region);
-      const run: RegionRun = {
-        region,
-        bakeId: input.bakeId,
-        ec2: deps.ec2(region),
-        known: {
-          instances: here(known.instances),
-          images: here(known.images),
-          snapshots: here(known.snapshots),
-        },
-        now,
-        report,
-      };
-      try {
-        await removeInstances(run);
-        const snapshotIds = await removeImages(run);
-        await removeSnapshots(run, snapshotIds);
-      } catch (error) {
-        report.problems.push(`${region}: ${(error as Error).name}: ${(error as Error).message}`);
-      }
-    }),
+    [...regions].flatMap((region) =>
+      bakeIds.map(async (bakeId) => {
+        const here = <T extends { region: string }>(items: T[]) =>
+          bakeId === input.bakeId ? items.filter((i) => i.region === region) : [];
+        const run: RegionRun = {
+          region,
+          bakeId,
+          ec2: deps.ec2(region),
+          known: {
+            instances: here(known.instances),
+            images: here(known.images),
+            snapshots: here(known.snapshots),
+          },
+          now,
+          report,
+        };
+        try {
+          await removeInstances(run);
+          const snapshotIds = await removeImages(run);
+          await removeSnapshots(run, snapshotIds);
+        } catch (error) {
+          report.problems.push(`${region}: ${(error as Error).name}: ${(error as Error).message}`);
+        }
+      }),
+    ),
   );
   if (report.problems.length > 0) throw new CleanupIncompleteError(incompleteMessage(report));
   return report;
@@ -128,6 +138,12 @@ async function removeImages(run: RegionRun): Promise<Set<string>> {
     // Before deregistering: then its mappings are gone, and the snapshots are found by tag only.
     for (const snapshotId of await claimSnapshots(run, snapshotIdsOf(image))) snapshotIds.add(snapshotId);
     try {
+      // FinalizeImage may have protected it (image.deregistrationProtection) before a later state
+      // failed. Only our own images get here, and the pipeline never enables a cooldown, which
+      // would keep even a lifted protection for 24 hours (the DeregisterImage then fails, reported).
+      if (image.DeregistrationProtection?.startsWith('enabled')) {
+        await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+      }
       await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
     } catch (error) {
       if (!isNotFound(error)) throw error;

@@ -28,6 +28,8 @@ export interface SubnetEgress {
   egress: boolean;
   via?: EgressVia;
   subnetId: string;
+  /** The subnet's zone (DescribeSubnets): which instance types can launch there. */
+  availabilityZone?: string;
   /** Whether the builder gets a public IP: the recipe's `true`/`false`, or what `auto` decided. */
   publicIp: boolean;
   /** Without egress: what is missing and how to fix it. With egress: what was assumed or may still fail. */
@@ -55,6 +57,7 @@ export async function subnetEgress(ec2: Ec2Send, options: EgressOptions): Promis
     return { egress: false, subnetId, publicIp: false, field: 'builder.subnetId', reason: subnet };
   }
   const subnetId = subnet.SubnetId ?? '';
+  const zone = subnet.AvailabilityZone ? { availabilityZone: subnet.AvailabilityZone } : {};
   const route = (await routeTable(ec2, subnet)).find(
     (r) => r.DestinationCidrBlock === ANYWHERE && r.State !== 'blackhole',
   );
@@ -63,6 +66,7 @@ export async function subnetEgress(ec2: Ec2Send, options: EgressOptions): Promis
     egress: true,
     via,
     subnetId,
+    ...zone,
     publicIp,
     ...(reason ? { reason } : {}),
   });

@@ -85,7 +85,15 @@ async function describeOne(
 }
 
 function toBase(image: Image): BaseImage {
+  // CreateImage images EBS-backed instances only (docs/recipes.md#not-supported).
+  if (image.RootDeviceType === 'instance-store') {
+    const message = `${image.ImageId} is instance-store-backed; ami-bake bakes from EBS-backed images only`;
+    throw new RecipeInvalidError(`base: ${message}`, [{ path: 'base', message }]);
+  }
   const architecture = image.Architecture === 'arm64' ? 'arm64' : 'x86_64';
+  const productCodes = (image.ProductCodes ?? [])
+    .filter((p) => p.ProductCodeType === 'marketplace' && p.ProductCodeId)
+    .map((p) => p.ProductCodeId ?? '');
   return {
     imageId: image.ImageId ?? '',
     name: image.Name ?? '',
@@ -96,5 +104,6 @@ function toBase(image: Image): BaseImage {
     rootVolumeSizeGiB:
       image.BlockDeviceMappings?.find((m) => m.DeviceName === image.RootDeviceName)?.Ebs?.VolumeSize ?? 8,
     platform: image.Platform?.toLowerCase() === 'windows' ? 'windows' : 'linux',
+    ...(productCodes.length > 0 ? { productCodes } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { embeddedCredentialMessage, findEmbeddedCredentials } from '../bootstrap
 import { wrapUserData } from '../bootstrap/wrapper.js';
 import { type Problem, problemsOf } from '../problems.js';
 import type { ResolvedRecipe } from '../state.js';
-import { recipeSchema, USER_DATA_LIMIT_BYTES } from './schema.js';
+import { type Recipe, recipeSchema, USER_DATA_LIMIT_BYTES } from './schema.js';
 
 export type { Problem };
 
@@ -91,7 +91,14 @@ export async function parseRecipe(raw: unknown, baseDir: string): Promise<LoadRe
       };
   }
   const { file: _file, ...bootstrap } = recipe.bootstrap;
-  const resolved = { ...recipe, bootstrap: { ...bootstrap, script: script ?? '' } };
+  const test = await inlineTestScript(recipe.test, baseDir);
+  if (test && 'problems' in test) return { ok: false, problems: test.problems };
+  const { test: _test, ...rest } = recipe;
+  const resolved: ResolvedRecipe = {
+    ...rest,
+    bootstrap: { ...bootstrap, script: script ?? '' },
+    ...(test ? { test: test.test } : {}),
+  };
   const where = recipe.bootstrap.file !== undefined ? 'bootstrap.file' : 'bootstrap.script';
   if (resolved.bootstrap.platform === 'windows' && resolved.bootstrap.script.startsWith('#cloud-config')) {
     return {
@@ -100,9 +107,32 @@ export async function parseRecipe(raw: unknown, baseDir: string): Promise<LoadRe
     };
   }
   const sizeProblem = checkUserDataSize(resolved);
-  return sizeProblem
-    ? { ok: false, problems: [{ ...sizeProblem, path: where }] }
+  if (sizeProblem) return { ok: false, problems: [{ ...sizeProblem, path: where }] };
+  const testSize = checkTestUserDataSize(resolved);
+  return testSize
+    ? {
+        ok: false,
+        problems: [{ ...testSize, path: recipe.test?.file !== undefined ? 'test.file' : 'test.script' }],
+      }
     : { ok: true, recipe: resolved };
+}
+
+/** `test.file` read like `bootstrap.file` (inside the recipe's folder, no credentials), or `test.script` as is. */
+async function inlineTestScript(
+  test: Recipe['test'],
+  baseDir: string,
+): Promise<{ test: NonNullable<ResolvedRecipe['test']> } | { problems: Problem[] } | undefined> {
+  if (!test) return undefined;
+  const { file, ...rest } = test;
+  if (file === undefined) return { test: { ...rest, script: rest.script ?? '' } };
+  const read = await readConfined(baseDir, file);
+  if (typeof read !== 'string') return { problems: [{ path: 'test.file', ...read }] };
+  const credentials = findEmbeddedCredentials(read);
+  if (credentials.length > 0)
+    return {
+      problems: credentials.map((c) => ({ path: 'test.file', message: embeddedCredentialMessage(c) })),
+    };
+  return { test: { ...rest, script: read } };
 }
 
 /** The first place `raw` nests deeper than the limit, found without recursion. */
@@ -143,6 +173,16 @@ async function readConfined(baseDir: string, file: string): Promise<string | { m
 function isInside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel !== '' && rel.split(sep)[0] !== '..' && !isAbsolute(rel);
+}
+
+/** The test instances' user data is the test script wrapped the same way, under the same limit. */
+export function checkTestUserDataSize(recipe: ResolvedRecipe): Problem | undefined {
+  if (!recipe.test) return undefined;
+  const problem = checkUserDataSize({
+    ...recipe,
+    bootstrap: { platform: recipe.bootstrap.platform, script: recipe.test.script, timeoutMinutes: 1 },
+  });
+  return problem && { ...problem, path: 'test.script' };
 }
 
 /** EC2 rejects user data over 16 KB (before base64); the wrapper counts against it too. */

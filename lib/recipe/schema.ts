@@ -2,7 +2,9 @@ import * as z from 'zod';
 import { embeddedCredentialMessage, findEmbeddedCredentials } from '../bootstrap/credentials.js';
 import { bootstrapSecretSchema, secretsProblems } from '../bootstrap/secrets.js';
 import { AWS_REGIONS } from '../regions.js';
+import { architectureProblems } from './architectures.js';
 import { renderImageName } from './image-name.js';
+import { launchTestSchema } from './launch-test.js';
 import { RECIPE_NAME } from './name.js';
 import { scheduleSchema } from './schedules.js';
 import { triggersSchema } from './triggers.js';
@@ -58,7 +60,11 @@ export const baseSchema = z
       .optional(),
     ssmParameter: z
       .string()
-      .regex(/^\/[\w./-]+$/, 'must be an SSM parameter path such as /aws/service/ami-amazon-linux-latest/...')
+      // {architecture}: each architecture's bake reads its own parameter (lib/recipe/architectures.ts).
+      .refine(
+        (p) => /^\/[\w./-]+$/.test(p.replaceAll('{architecture}', 'x')),
+        'must be an SSM parameter path such as /aws/service/ami-amazon-linux-latest/... (optionally with {architecture})',
+      )
       .optional(),
     filter: baseFilter.optional(),
   })
@@ -115,31 +121,124 @@ export const volumesSchema = z.strictObject({
     .default([]),
 });
 
-export const builderSchema = z.strictObject({
-  instanceType: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as t3.micro'),
-  subnetId: z
-    .string()
-    .regex(/^subnet-[0-9a-f]{8,17}$/)
-    .optional()
-    .describe('Default: a subnet of the default VPC.'),
-  securityGroupIds: z
-    .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/))
-    .min(1)
-    .max(5)
-    .optional()
-    .describe('Default: the stack security group, which allows no inbound traffic.'),
-  associatePublicIp: z
-    .union([z.boolean(), z.literal('auto')], { error: 'must be true, false or auto' })
-    .default('auto')
-    .describe(
-      'auto: a public IP only when the subnet routes 0.0.0.0/0 to an internet gateway (the security group admits no inbound traffic). ResolveRecipe checks that the builder can reach the EC2 API.',
-    ),
-  instanceProfile: z.string().min(1).optional().describe('Name or ARN. Default: the stack builder profile.'),
-  volumes: volumesSchema.default(() => volumesSchema.parse({})),
-  tags: tags.default({}),
-});
+const minMax = (unit: string, min: number, max: number, int: boolean) => {
+  const n = (int ? z.number().int() : z.number()).min(min).max(max);
+  return z
+    .strictObject({ min: n, max: n.optional().describe('Default: no upper bound.') })
+    .refine((r) => r.max === undefined || r.max >= r.min, {
+      path: ['max'],
+      message: `must be at least min (${unit})`,
+    });
+};
+// EC2's own pattern for AllowedInstanceTypes/ExcludedInstanceTypes: a type, or one with * wildcards.
+const instanceTypePattern = z
+  .string()
+  .regex(/^[a-z0-9*][a-z0-9.*-]{0,29}$/, 'must be an instance type or a pattern such as m7i.* or c*');
+
+/**
+ * Size the builder by what it needs instead of naming a type. ResolveRecipe asks EC2 which types
+ * fit (GetInstanceTypesFromInstanceRequirements), keeps those the subnet's zone offers, and orders
+ * them cheapest first (functions/resolve-recipe/candidates.ts); LaunchBuilder tries them in order.
+ */
+export const requirementsSchema = z
+  .strictObject({
+    vCpus: minMax('vCPUs', 1, 448, true),
+    memoryGiB: minMax('GiB', 0.5, 24576, false),
+    architecture: z.enum(ARCHITECTURES).optional().describe("Default: the base image's architecture."),
+    burstable: z
+      .enum(['included', 'excluded', 'required'])
+      .default('excluded')
+      .describe("T-family types: EC2's default, excluded, leaves them out."),
+    instanceGenerations: z
+      .array(z.enum(['current', 'previous']))
+      .min(1)
+      .default(['current'])
+      .describe('Previous-generation types are usually dearer for the same size.'),
+    allowedInstanceTypes: z.array(instanceTypePattern).min(1).max(400).optional(),
+    excludedInstanceTypes: z.array(instanceTypePattern).min(1).max(400).optional(),
+    maxCandidates: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(5)
+      .describe('How many types LaunchBuilder may try, cheapest first, when EC2 lacks capacity.'),
+  })
+  .superRefine(
+    (r, ctx) => {
+      // EC2 refuses a request with both.
+      if (r.allowedInstanceTypes && r.excludedInstanceTypes)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['excludedInstanceTypes'],
+          message: 'give allowedInstanceTypes or excludedInstanceTypes, not both (EC2 accepts one)',
+        });
+    },
+    whenParsed('allowedInstanceTypes', 'excludedInstanceTypes'),
+  );
+
+const instanceTypeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as t3.micro')
+  .refine(
+    (t) => !t.startsWith('mac'),
+    'macOS builders are not supported: EC2 Mac instances run only on Dedicated Hosts, allocated for at least 24 hours (docs/recipes.md#not-supported)',
+  );
+
+/** One type for every architecture the recipe bakes, or one per architecture (`{x86_64: t3.micro, arm64: t4g.micro}`). */
+const instanceTypesByArchitecture = z
+  .strictObject({ x86_64: instanceTypeName.optional(), arm64: instanceTypeName.optional() })
+  .refine((t) => Object.keys(t).length > 0, 'name an instance type for x86_64, arm64 or both');
+
+export const builderSchema = z
+  .strictObject({
+    instanceType: z
+      .union([instanceTypeName, instanceTypesByArchitecture])
+      .optional()
+      .describe(
+        'Or size the builder with requirements (exactly one). Keyed by architecture when the recipe bakes several.',
+      ),
+    requirements: requirementsSchema.optional().describe('Or name the type with instanceType (exactly one).'),
+    subnetId: z
+      .string()
+      .regex(/^subnet-[0-9a-f]{8,17}$/)
+      .optional()
+      .describe('Default: a subnet of the default VPC.'),
+    securityGroupIds: z
+      .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/))
+      .min(1)
+      .max(5)
+      .optional()
+      .describe('Default: the stack security group, which allows no inbound traffic.'),
+    associatePublicIp: z
+      .union([z.boolean(), z.literal('auto')], { error: 'must be true, false or auto' })
+      .default('auto')
+      .describe(
+        'auto: a public IP only when the subnet routes 0.0.0.0/0 to an internet gateway (the security group admits no inbound traffic). ResolveRecipe checks that the builder can reach the EC2 API.',
+      ),
+    instanceProfile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Name or ARN. Default: the stack builder profile.'),
+    volumes: volumesSchema.default(() => volumesSchema.parse({})),
+    tags: tags.default({}),
+  })
+  .superRefine(
+    (b, ctx) => {
+      if ((b.instanceType === undefined) === (b.requirements === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [b.instanceType === undefined ? 'instanceType' : 'requirements'],
+          message:
+            b.instanceType === undefined
+              ? 'choose the builder with exactly one of instanceType (a type such as t3.micro) or requirements (vCpus and memoryGiB)'
+              : 'choose the builder with exactly one of instanceType or requirements, not both',
+        });
+      }
+    },
+    whenParsed('instanceType', 'requirements'),
+  );
 
 /** 16 KB is EC2's user-data limit; the wrapper's own size is checked once the script is wrapped. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -212,6 +311,23 @@ export const imageSchema = z.strictObject({
     .max(1440)
     .default(60)
     .describe('Budget for the image to become available.'),
+  // Optional, without defaults: a default would change the content hash of every recipe.
+  deprecateAfterDays: z
+    .number()
+    .int()
+    .min(1)
+    // EC2 refuses a DeprecateAt more than 10 years ahead (2 years for public images: checked below).
+    .max(3650)
+    .optional()
+    .describe(
+      'Deprecate every copy this many days after the bake (EnableImageDeprecation, rounded up to the minute).',
+    ),
+  deregistrationProtection: z
+    .boolean()
+    .optional()
+    .describe(
+      'Protect every copy from deregistration (EnableImageDeregistrationProtection, without the 24-hour cooldown).',
+    ),
 });
 
 export const launchPermissionsSchema = z.strictObject({
@@ -237,9 +353,82 @@ export const launchPermissionsSchema = z.strictObject({
     )
     .default([]),
   public: z.boolean().default(false).describe('Anyone may launch the image. Only with an explicit true.'),
+  createVolumePermission: z
+    .boolean()
+    .optional()
+    .describe(
+      "Also let each listed account create volumes from the image's snapshots, in every region. Accounts only: EC2 has no create-volume permission for organizations or OUs.",
+    ),
 });
 
 const distributionFieldsParsed = whenParsed('regions', 'kmsKeyIds');
+
+/** Where DistributeImage may write parameters: its role allows this path only (docs/security.md). */
+export const SSM_PARAMETER_PREFIX = '/ami-bake/';
+export const ARCHITECTURE_TOKEN = '{architecture}';
+
+/** SSM's naming rules (PutParameter), for a name under our prefix with an optional {architecture}. */
+const ssmParameterName = z
+  .string()
+  .max(1011, 'SSM allows 1011 characters in a parameter name')
+  .refine(
+    (n) => n.startsWith(SSM_PARAMETER_PREFIX),
+    `must start with ${SSM_PARAMETER_PREFIX}: the stack may write parameters only under that path`,
+  )
+  .refine(
+    (n) => /^[A-Za-z0-9_./-]+$/.test(n.replaceAll(ARCHITECTURE_TOKEN, 'x')),
+    `may contain letters, digits and . - _ / plus ${ARCHITECTURE_TOKEN}`,
+  )
+  .refine((n) => !n.endsWith('/') && !n.includes('//'), 'must not end with / or contain an empty level')
+  .refine((n) => n.split('/').length - 1 <= 15, 'SSM allows at most 15 levels in a parameter name');
+
+/** EC2's launch template name rules. */
+const launchTemplateName = z
+  .string()
+  .min(3)
+  .max(128)
+  .regex(/^[a-zA-Z0-9().\-/_]+$/, 'must be a launch template name: letters, digits and ( ) . - / _');
+
+const launchTemplateTarget = z.strictObject({
+  name: launchTemplateName,
+  setDefault: z.boolean().optional().describe('Make the new version the default. Default: false.'),
+  architecture: z
+    .enum(ARCHITECTURES)
+    .optional()
+    .describe(
+      "Whose image the template gets when the recipe bakes several architectures. Default: the recipe's one.",
+    ),
+});
+
+/** Publishing checks that need more than one field of distribution. */
+function publishingProblems(
+  d: {
+    launchPermissions: z.output<typeof launchPermissionsSchema>;
+    launchTemplates?: z.output<typeof launchTemplateTarget>[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const p = d.launchPermissions;
+  if (p.createVolumePermission && p.accounts.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['launchPermissions', 'createVolumePermission'],
+      message:
+        'needs accounts: EC2 grants create-volume permission on snapshots to accounts only, not to organizations or OUs',
+    });
+  }
+  const seen = new Set<string>();
+  (d.launchTemplates ?? []).forEach((t, i) => {
+    const key = `${t.name} ${t.architecture ?? ''}`;
+    if (seen.has(key))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['launchTemplates', i, 'name'],
+        message: `${t.name} is listed twice`,
+      });
+    seen.add(key);
+  });
+}
 
 export const distributionSchema = z
   .strictObject({
@@ -247,7 +436,18 @@ export const distributionSchema = z
     kmsKeyIds: z.partialRecord(region, kmsKey).default({}).describe('Per-region KMS key for the copy.'),
     launchPermissions: launchPermissionsSchema.default(() => launchPermissionsSchema.parse({})),
     copyTimeoutMinutes: z.number().positive().max(2880).default(120),
+    ssmParameter: ssmParameterName
+      .optional()
+      .describe(
+        'After a successful bake, this SSM parameter (data type aws:ec2:image) holds the image id in every region the image is in.',
+      ),
+    launchTemplates: z
+      .array(launchTemplateTarget)
+      .max(20)
+      .optional()
+      .describe('Launch templates that get a new version using the image, in every region the image is in.'),
   })
+  .superRefine(publishingProblems, whenParsed('launchPermissions', 'launchTemplates'))
   .superRefine((d, ctx) => {
     const seen = new Set<string>();
     d.regions.forEach((r, i) => {
@@ -269,7 +469,7 @@ export const distributionSchema = z
  */
 export const overridePolicySchema = z.strictObject({
   instanceTypes: z
-    .array(builderSchema.shape.instanceType)
+    .array(instanceTypeName)
     .max(20)
     .optional()
     .describe('Instance types a request may choose instead of builder.instanceType.'),
@@ -300,6 +500,23 @@ export const overridePolicySchema = z.strictObject({
     .describe('Whether a request may bake with force: true even when images with the same content exist.'),
 });
 
+/**
+ * How many bakes of the recipe to keep. After each successful bake (and daily) the retireImages
+ * function retires older images in every region: deregistered, snapshots deleted. Images still in
+ * use (launch templates, instances, Auto Scaling, the recipe's SSM parameter) or protected from
+ * deregistration are kept and reported (docs/recipes.md#retention).
+ */
+export const retentionSchema = z.strictObject({
+  keep: z
+    .number({
+      error: (i) => (i.input === undefined ? 'keep is required: how many bakes to keep' : undefined),
+    })
+    .int('must be a whole number of bakes')
+    .min(1, 'must be at least 1: retention never retires the newest bake')
+    .max(500)
+    .describe('Bakes to keep per architecture, newest first; a bake is its images in every region.'),
+});
+
 export const recipeSchema = z
   .strictObject({
     name: z
@@ -311,13 +528,29 @@ export const recipeSchema = z
     description: z.string().max(1024).optional(),
     base: baseSchema,
     builder: builderSchema,
+    architectures: z
+      .array(z.enum(ARCHITECTURES))
+      .min(1)
+      .optional()
+      .describe(
+        "Bake each, in parallel, in one request (a child execution per architecture). Default: the base image's one.",
+      ),
     bootstrap: bootstrapSchema,
+    test: launchTestSchema
+      .optional()
+      .describe(
+        'Launch test instances from the new image before it is copied or shared (docs/recipes.md#test).',
+      ),
     // Each part's defaults are its own fields' defaults, written once: zod's `.default(value)` would
     // skip parsing the value, so the whole object would be restated here.
     image: imageSchema.default(() => imageSchema.parse({})),
     distribution: distributionSchema.default(() => distributionSchema.parse({})),
     schedule: scheduleSchema.optional().describe('Bake on a schedule (EventBridge Scheduler).'),
     triggers: triggersSchema.optional().describe('Bake when a matching EventBridge event arrives.'),
+    // Optional, without a default: a default would change the content hash of every recipe.
+    retention: retentionSchema
+      .optional()
+      .describe('Retire images beyond the newest bakes, in every region (docs/recipes.md#retention).'),
     overrides: overridePolicySchema
       .optional()
       .describe(
@@ -345,6 +578,8 @@ export const recipeSchema = z
     },
     whenParsed('builder.volumes', 'distribution'),
   )
+  .superRefine(architectureProblems, whenParsed('architectures', 'base', 'builder.instanceType'))
+  .superRefine(publishingRecipeProblems, whenParsed('image', 'distribution', 'architectures'))
   .superRefine((r, ctx) => {
     if (typeof r.name !== 'string') return;
     // Worst case: the longest bake id (80 characters). EC2 allows 128 characters in an image name.
@@ -361,6 +596,35 @@ export const recipeSchema = z
       });
     }
   }, whenParsed('image.name'));
+
+/** Publishing checks across image, distribution and architectures. */
+function publishingRecipeProblems(
+  r: {
+    image: z.output<typeof imageSchema>;
+    distribution: z.output<typeof distributionSchema>;
+    architectures?: readonly string[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  // EC2: "the upper limit for DeprecateAt is 10 years from now, except for public AMIs, where the
+  // upper limit is 2 years from the creation date" (EnableImageDeprecation).
+  if (r.distribution.launchPermissions.public && (r.image.deprecateAfterDays ?? 0) > 730) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['image', 'deprecateAfterDays'],
+      message: 'EC2 deprecates public images at most 2 years (730 days) after they are created',
+    });
+  }
+  // Each architecture's image needs its own parameter.
+  const parameter = r.distribution.ssmParameter;
+  if ((r.architectures ?? []).length > 1 && parameter && !parameter.includes(ARCHITECTURE_TOKEN)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['distribution', 'ssmParameter'],
+      message: `must contain ${ARCHITECTURE_TOKEN} when the recipe bakes several architectures: one parameter per architecture`,
+    });
+  }
+}
 
 /** `alias/aws/ebs` and the like: keys AWS manages for a service, which AWS never lets other accounts use. */
 export const isAwsManagedKeyAlias = (key: string): boolean => /(^|:)alias\/aws\//.test(key);

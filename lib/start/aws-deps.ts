@@ -4,6 +4,7 @@ import { sfn } from '../aws/sfn.js';
 import { ssm } from '../aws/ssm.js';
 import type { Config } from '../config.js';
 import { putBakeEvent } from '../publish.js';
+import { baseFor } from '../recipe/architectures.js';
 import { resolveBase } from '../recipe/base-image.js';
 import type { CatalogEntry } from '../recipe/catalog.js';
 import { type Executions, sfnExecutions } from './executions.js';
@@ -26,7 +27,13 @@ export function awsStartDeps(
   return {
     catalog,
     buildRegion: region,
-    resolveBase: (recipe) => resolveBase(recipe.base, { ec2: ec2(region), ssm: ssm(region), region }),
+    // Several architectures: the first one's base keys the request (its children resolve their own).
+    resolveBase: (recipe) =>
+      resolveBase(baseFor(recipe.base, recipe.architectures?.[0]), {
+        ec2: ec2(region),
+        ssm: ssm(region),
+        region,
+      }),
     imagesWithContentKey: (key, regions) => imagesWithContentKey(ec2, key, regions),
     executions: executions ?? sfnExecutions(sfn(region), c.STATE_MACHINE_ARN ?? ''),
     publishSkipped: async (detail) => {

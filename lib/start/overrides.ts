@@ -22,7 +22,10 @@ export function overrideProblems(
     });
   const b = overrides?.builder;
   if (b?.instanceType !== undefined) {
-    const allowed = [recipe.builder.instanceType, ...(policy?.instanceTypes ?? [])];
+    // A recipe sized by requirements names no type: only the policy's types may be chosen.
+    const allowed = [recipe.builder.instanceType, ...(policy?.instanceTypes ?? [])].filter(
+      (t): t is string => typeof t === 'string',
+    );
     if (!allowed.includes(b.instanceType)) outside('overrides.builder.instanceType', b.instanceType, allowed);
   }
   if (b?.subnetId !== undefined) {
@@ -69,7 +72,12 @@ export async function applyOverrides(
   }
   const merged = {
     ...recipe,
-    builder: { ...recipe.builder, ...overrides.builder },
+    // A type the policy allows replaces the recipe's requirements (a builder has exactly one).
+    builder: {
+      ...recipe.builder,
+      ...(overrides.builder?.instanceType ? { requirements: undefined } : {}),
+      ...overrides.builder,
+    },
     bootstrap: { ...recipe.bootstrap, ...overrides.bootstrap },
     image: { ...recipe.image, ...overrides.image, tags: { ...recipe.image.tags, ...overrides.image?.tags } },
     distribution: { ...recipe.distribution, ...overrides.distribution },

@@ -13,7 +13,7 @@ import {
   parseResultTag,
   RESULT_TAG_KEY,
 } from '../bootstrap/wrapper.js';
-import { fromTags } from '../tags.js';
+import { fromTags, TAG } from '../tags.js';
 import type { Verdict } from './types.js';
 
 /** EC2 accepts at most 200 values per filter. */
@@ -49,15 +49,19 @@ export async function evaluateInstances(
 async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Promise<Verdict> {
   const id = instance.InstanceId ?? '';
   const state = instance.State?.Name;
+  const tags = fromTags(instance.Tags);
+  // A test instance runs the recipe's test script through the same wrapper (TestImage): the same
+  // protocol, its own error and wording, so Bake Failed names the test and the instance type.
+  const test = tags[TAG.role] === 'test';
+  const who = test ? `test instance ${id} (${instance.InstanceType ?? 'unknown type'})` : `builder ${id}`;
   if (state === 'terminated' || state === 'shutting-down') {
     return {
       status: 'failure',
-      error: 'BootstrapNoResultError',
-      cause: `builder ${id} was terminated before it reported a result`,
+      error: test ? 'TestFailedError' : 'BootstrapNoResultError',
+      cause: `${who} was terminated before it reported a result`,
     };
   }
   if (state !== 'stopped') return { status: 'pending' };
-  const tags = fromTags(instance.Tags);
   // The tag is the primary channel; the serial console is the fallback for a builder that could
   // not reach the EC2 API (no NAT, no VPC endpoint) but did write its result line.
   const tagged = parseResultTag(tags[RESULT_TAG_KEY]);
@@ -66,24 +70,32 @@ async function instanceVerdict(ec2: Ec2Send, instance: Instance, now: Date): Pro
   if (!result) {
     return {
       status: 'failure',
-      error: 'BootstrapNoResultError',
+      error: test ? 'TestFailedError' : 'BootstrapNoResultError',
       cause:
-        `builder ${id} stopped without reporting a result: the bootstrap powered it off early, ` +
+        `${who} stopped without reporting a result: the ${test ? 'test script' : 'bootstrap'} powered it off early, ` +
         'or the wrapper could neither tag the instance nor write to its console (check the builder instance profile)',
     };
   }
   if (result.outcome === 'success') {
+    const logTail = test ? tags[LOG_TAIL_TAG_KEY] || fromConsole?.logTail : undefined;
     return {
       status: 'success',
       // What this describe saw: StopBuilder trusts it instead of describing the builder again.
-      output: { outcome: 'success', exitCode: result.exitCode, instanceState: state, at: now.toISOString() },
+      output: {
+        outcome: 'success',
+        exitCode: result.exitCode,
+        instanceState: state,
+        // A passed test's output is part of what Bake Succeeded reports.
+        ...(logTail ? { logTail } : {}),
+        at: now.toISOString(),
+      },
     };
   }
   const tail = tags[LOG_TAIL_TAG_KEY] || (fromConsole ?? (await consoleResult(ec2, id)))?.logTail;
   return {
     status: 'failure',
-    error: 'BootstrapFailedError',
-    cause: `bootstrap exited with code ${result.exitCode} on builder ${id}${tail ? `; log tail: ${tail}` : ''}`,
+    error: test ? 'TestFailedError' : 'BootstrapFailedError',
+    cause: `${test ? 'test script' : 'bootstrap'} exited with code ${result.exitCode} on ${who}${tail ? `; log tail: ${tail}` : ''}`,
   };
 }
 

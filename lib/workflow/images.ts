@@ -13,8 +13,22 @@ export interface BakedImage {
 
 /** The part of a bake's state that names its images. */
 export type ImagesState = Pick<BakeResults, 'image' | 'imageReady' | 'copies'> & {
-  context?: { base?: { architecture: Architecture } };
+  context?: { base?: { architecture: Architecture }; architecture?: Architecture };
+  /** A group's request (several architectures): each child's final state, one per architecture. */
+  architectures?: readonly ImagesState[];
 };
+
+/** Images by architecture, then region: how Bake Succeeded and a local bake's result group them. */
+export function imagesByArchitecture(
+  images: readonly BakedImage[],
+): Partial<Record<Architecture, Record<string, { imageId: string; snapshotIds: string[] }>>> {
+  const grouped: Partial<Record<Architecture, Record<string, { imageId: string; snapshotIds: string[] }>>> =
+    {};
+  for (const { architecture, region, imageId, snapshotIds } of images) {
+    grouped[architecture] = { ...grouped[architecture], [region]: { imageId, snapshotIds } };
+  }
+  return grouped;
+}
 
 /**
  * Every image a bake made, by architecture and region, in the order they were made: the one home
@@ -22,7 +36,8 @@ export type ImagesState = Pick<BakeResults, 'image' | 'imageReady' | 'copies'> &
  * snapshot ids yet) are included with what is known.
  */
 export function bakedImages(state: ImagesState): BakedImage[] {
-  const architecture = state.context?.base?.architecture ?? 'x86_64';
+  if (state.architectures) return state.architectures.flatMap(bakedImages);
+  const architecture = state.context?.architecture ?? state.context?.base?.architecture ?? 'x86_64';
   const images: BakedImage[] = [];
   if (state.image) {
     images.push({

@@ -1,8 +1,10 @@
 import type * as z from 'zod';
 import type {
   BakeContext,
+  builderSchema,
   CleanupReport,
   copySchema,
+  Distributed,
   finalizedSchema,
   imageReadySchema,
   imageRefSchema,
@@ -19,31 +21,68 @@ import type {
 
 /**
  * `task`: one Lambda of the same name; `callback-wait`: registerWait with a task token, answered
- * by resumeWait or reconcileWaits; `map`: one iteration per target region; `publish`: publishEvent.
+ * by resumeWait or reconcileWaits; `map`: one iteration per item (target region, architecture);
+ * `publish`: publishEvent; `child-execution`: an execution of this state machine, waited for.
  */
-export type StateKind = 'task' | 'callback-wait' | 'map' | 'publish';
+export type StateKind = 'task' | 'callback-wait' | 'map' | 'publish' | 'child-execution';
 
 /** The result type of each described state: what its Lambda returns or its waiter answers. */
 export interface StateResults {
   /** No ResultPath: the result is the whole state, the execution input plus these. */
   ResolveRecipe: { bakeId: string; recipeName?: string; recipe: ResolvedRecipe; context: BakeContext };
   PublishBakeStarted: Published;
-  LaunchBuilder: { instanceId: string; region: string; at: string };
+  /** The builder, with the type and market it runs on and the capacity refusals before it. */
+  LaunchBuilder: z.infer<typeof builderSchema>;
   /** The bootstrap's outcome; `instanceState` says the builder was seen stopped (StopBuilder skips its look). */
   WaitForBuilder: { outcome: 'success'; exitCode: number; instanceState?: string; at: string };
   StopBuilder: { at: string };
   CreateImage: z.infer<typeof imageRefSchema>;
   /** The region too, though only `imageId` and `snapshotIds` are read: $.image holds the region. */
   WaitForImage: z.infer<typeof imageReadySchema> & { region?: string };
+  /** The outputs of the iterations: each one's TerminateTest result, one per test instance type. */
+  TestImage: TestRecord[];
+  LaunchTest: { instanceId: string; instanceType: string; region: string; at: string };
+  /** The test script's outcome, as the wait answers it for an instance tagged as a test instance. */
+  WaitForTest: { outcome: 'success'; exitCode: number; logTail?: string; at: string };
+  TerminateTest: TestRecord;
   /** The outputs of the iterations: each one's WaitForCopy result. */
   CopyImages: z.infer<typeof copySchema>[];
   CopyImage: z.infer<typeof imageRefSchema>;
   WaitForCopy: z.infer<typeof copySchema>;
   FinalizeImage: z.infer<typeof finalizedSchema>;
   TerminateBuilder: { instanceIds: string[]; at: string };
+  /** Each child's final state (a whole one-architecture bake), in the order of context.architectures. */
+  BakeArchitectures: ChildState[];
+  /** One child's final state: startExecution.sync:2's Output (OutputPath). */
+  BakeArchitecture: ChildState;
+  /** Where the recipe's parameter and launch templates now point (functions/distribute-image). */
+  DistributeImage: Distributed;
   PublishBakeSucceeded: Published;
   Cleanup: CleanupReport;
   PublishBakeFailed: Published;
+}
+
+/** The final state of a child execution of a group: one architecture's bake (lib/workflow/group.ts). */
+export interface ChildState {
+  bakeId: string;
+  architecture?: string;
+  context?: BakeContext;
+  image?: z.infer<typeof imageRefSchema>;
+  imageReady?: z.infer<typeof imageReadySchema>;
+  copies?: z.infer<typeof copySchema>[];
+  finalized?: z.infer<typeof finalizedSchema>;
+}
+
+/** One passed test instance: what Bake Succeeded reports (lib/events.ts, `tests`). */
+export interface TestRecord {
+  instanceType: string;
+  instanceId: string;
+  outcome: 'passed';
+  exitCode: number;
+  logTail?: string;
+  /** From the launch to the script's result: what the image saves over bootstrapping at launch. */
+  secondsToDone: number;
+  at: string;
 }
 
 /** What publishEvent answers. */
@@ -61,8 +100,10 @@ export interface StateDescription {
    * absent (the default `$`: the result becomes the state).
    */
   resultPath?: `$.${string}` | null;
-  /** The Map state this one runs inside, once per target region. */
-  inside?: 'CopyImages';
+  /** The Map state this one runs inside, once per target region or architecture. */
+  inside?: 'CopyImages' | 'BakeArchitectures' | 'TestImage';
+  /** Runs only in a group's request (several architectures): not a stage of a one-architecture bake. */
+  group?: true;
   /**
    * The resource the result names by id: cleanup removes it even before tag lookups show it, so a
    * cancel outside the execution passes it on.
@@ -86,11 +127,18 @@ export const STATES = {
   StopBuilder: { kind: 'task', resultPath: '$.stopped' },
   CreateImage: { kind: 'task', resultPath: '$.image', names: 'image' },
   WaitForImage: { kind: 'callback-wait', resultPath: '$.imageReady' },
+  TestImage: { kind: 'map', resultPath: '$.tests' },
+  LaunchTest: { kind: 'task', resultPath: '$.instance', inside: 'TestImage', names: 'instance' },
+  WaitForTest: { kind: 'callback-wait', resultPath: '$.outcome', inside: 'TestImage' },
+  TerminateTest: { kind: 'task', inside: 'TestImage' },
   CopyImages: { kind: 'map', resultPath: '$.copies', everyRegion: true },
   CopyImage: { kind: 'task', resultPath: '$.copy', inside: 'CopyImages', names: 'image' },
   WaitForCopy: { kind: 'callback-wait', inside: 'CopyImages' },
   FinalizeImage: { kind: 'task', resultPath: '$.finalized', everyRegion: true },
   TerminateBuilder: { kind: 'task', resultPath: '$.terminated' },
+  BakeArchitectures: { kind: 'map', resultPath: '$.architectures', group: true },
+  BakeArchitecture: { kind: 'child-execution', inside: 'BakeArchitectures', group: true },
+  DistributeImage: { kind: 'task', resultPath: '$.distributed', everyRegion: true },
   PublishBakeSucceeded: { kind: 'publish', resultPath: '$.published' },
   Cleanup: { kind: 'task', resultPath: '$.cleanup', failurePath: true },
   PublishBakeFailed: { kind: 'publish', resultPath: '$.published', failurePath: true },
@@ -121,7 +169,7 @@ const stateNames = Object.keys(STATES) as StateName[];
 /** The states of the main path, in order, that are stages of a bake (not inside the Map). */
 export const STAGES: readonly StateName[] = stateNames.filter((s) => {
   const d: StateDescription = STATES[s];
-  return !d.inside && !d.failurePath;
+  return !d.inside && !d.failurePath && !d.group;
 });
 
 /** The description of a state named at run time (in a history, a failure); undefined if none. */

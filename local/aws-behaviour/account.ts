@@ -1,4 +1,5 @@
 import { ec2Error, ec2Params, type Reply, syntheticAuthorization } from './ec2-query.js';
+import { Marketplace } from './marketplace.js';
 import type { Upstream } from './server.js';
 import { child, parseXml, select, setText, text, type XmlElement } from './xml.js';
 
@@ -17,8 +18,12 @@ export class Accounts {
   private instances = new Map<string, Encryption>();
   private images = new Map<string, Encryption>();
   private snapshots = new Map<string, Encryption>();
+  /** Product codes, subscriptions and what AWS refuses Marketplace images (marketplace.ts). */
+  readonly marketplace: Marketplace;
 
-  constructor(private readonly upstream: Upstream) {}
+  constructor(private readonly upstream: Upstream) {
+    this.marketplace = new Marketplace(upstream);
+  }
 
   /** The volumes asked for in RunInstances: the first encrypted one decides (the root in practice). */
   launched(region: string, instanceId: string, params: URLSearchParams): void {
@@ -69,6 +74,8 @@ export class Accounts {
     );
     const imageId = params.get('ImageId');
     if (adds.length === 0 || !imageId) return undefined;
+    const marketplace = await this.marketplace.publicError(region, params);
+    if (marketplace) return marketplace;
     const encryptions = await this.imageSnapshots(region, imageId);
     if (!encryptions.some((e) => e.encrypted)) return undefined;
     const isPublic = adds.some((k) => params.get(k) === 'all' && /Group/.test(k));
@@ -89,6 +96,38 @@ export class Accounts {
           "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.",
         );
       }
+    }
+    return undefined;
+  }
+
+  /**
+   * AWS's answer to ModifySnapshotAttribute adding create-volume permissions, or undefined to
+   * forward it: the same rules as sharing the image (ModifySnapshotAttribute: "Encrypted snapshots
+   * ... cannot be made public. Snapshots encrypted with your default KMS key cannot be shared").
+   */
+  async snapshotShareError(region: string, params: URLSearchParams): Promise<Reply | undefined> {
+    const adds = [...params.keys()].filter(
+      (k) =>
+        /^CreateVolumePermission\.Add\.\d+\.(UserId|Group)$/.test(k) ||
+        (params.get('OperationType') === 'add' && /^(UserId|UserGroup)\.\d+$/.test(k)),
+    );
+    const snapshotId = params.get('SnapshotId');
+    if (adds.length === 0 || !snapshotId) return undefined;
+    const e = this.snapshot(region, snapshotId);
+    if (!e?.encrypted) return undefined;
+    if (adds.some((k) => params.get(k) === 'all' && /Group/.test(k))) {
+      return ec2Error(
+        400,
+        'UnsupportedOperation',
+        "Encrypted snapshots can't be shared publicly. Specify another snapshot.",
+      );
+    }
+    if (await this.awsManaged(region, e.kmsKeyId)) {
+      return ec2Error(
+        400,
+        'InvalidParameter',
+        "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.",
+      );
     }
     return undefined;
   }

@@ -26,10 +26,13 @@ export async function create(ctx: Ec2Context): Promise<Reply | undefined> {
 }
 
 async function runInstances(ctx: Ec2Context): Promise<Reply> {
+  const refused = await ctx.accounts.marketplace.launchError(ctx.region, ctx.params);
+  if (refused) return refused;
   const reply = await ctx.forward(ctx.params);
   if (reply.status !== 200) return reply;
   for (const item of select(parseXml(reply.body.toString()).root, 'instancesSet/item')) {
     const id = text(child(item, 'instanceId')) ?? '';
+    await ctx.accounts.marketplace.launched(ctx.region, id, ctx.params.get('ImageId') ?? '');
     ctx.model.launched(ctx.region, id);
     ctx.accounts.launched(ctx.region, id, ctx.params);
     created(ctx, 'instance', id);
@@ -55,6 +58,7 @@ async function createImage(ctx: Ec2Context): Promise<Reply> {
   await tag(ctx, snapshots, snapshotSpecs);
   ctx.model.imageCreated(ctx.region, imageId, snapshots, ctx.profile().durations.image);
   ctx.accounts.imaged(ctx.region, imageId, ctx.params.get('InstanceId') ?? '', snapshots);
+  await ctx.accounts.marketplace.imaged(ctx.region, imageId, ctx.params.get('InstanceId') ?? '');
   created(ctx, 'image', imageId);
   return reply;
 }
@@ -78,6 +82,12 @@ async function copyImage(ctx: Ec2Context): Promise<Reply> {
   );
   ctx.model.imageCreated(ctx.region, imageId, snapshots, ctx.profile().durations.copy);
   ctx.accounts.copied(ctx.region, imageId, ctx.params, snapshots);
+  await ctx.accounts.marketplace.copied(
+    ctx.region,
+    imageId,
+    ctx.params.get('SourceRegion') ?? ctx.region,
+    ctx.params.get('SourceImageId') ?? '',
+  );
   created(ctx, 'image', imageId);
   return reply;
 }

@@ -1,4 +1,5 @@
 import type { Accounts } from './account.js';
+import type { Ec2State } from './ec2.js';
 import { type Filter, filtersOf, type Reply, withFilters, xmlReply } from './ec2-query.js';
 import { type Ec2Model, INSTANCE_STATE_CODES } from './model.js';
 import { child, children, parseXml, select, serializeXml, setText, text, type XmlElement } from './xml.js';
@@ -9,6 +10,8 @@ export interface DescribeContext {
   forward(params: URLSearchParams): Promise<Reply>;
   model: Ec2Model;
   accounts: Accounts;
+  /** The layer's own records (image lifecycle), when the call came through handleEc2. */
+  state?: Pick<Ec2State, 'lifecycle'>;
 }
 
 /**
@@ -21,15 +24,21 @@ export async function describe(action: string, ctx: DescribeContext): Promise<Re
   if (!spec) return undefined;
   const all = filtersOf(ctx.params);
   const local = all.filter((f) => spec.stateFilters.includes(f.name));
-  const reply = await ctx.forward(local.length > 0 ? withFilters(ctx.params, diff(all, local)) : ctx.params);
+  const params = spec.request?.(ctx.params, ctx) ?? ctx.params;
+  const reply = await ctx.forward(local.length > 0 ? withFilters(params, diff(all, local)) : params);
   if (reply.status !== 200) return reply;
   const doc = parseXml(reply.body.toString());
+  await spec.enrich?.(doc.root, ctx);
   spec.rewrite(doc.root, ctx, local);
   return xmlReply(200, serializeXml(doc));
 }
 
 interface Spec {
   stateFilters: string[];
+  /** The request as moto must see it (e.g. owners moto names otherwise). */
+  request?(params: URLSearchParams, ctx: DescribeContext): URLSearchParams;
+  /** What the answer lacks that takes a call of its own to know. */
+  enrich?(root: XmlElement, ctx: DescribeContext): Promise<void>;
   rewrite(root: XmlElement, ctx: DescribeContext, filters: Filter[]): void;
 }
 
@@ -60,12 +69,15 @@ const specs: Record<string, Spec> = {
   },
   DescribeImages: {
     stateFilters: ['state'],
-    rewrite(root, { region, model, accounts }, filters) {
+    request: (params, { accounts }) => accounts.marketplace.request(params),
+    enrich: (root, { region, params, accounts }) => accounts.marketplace.rewrite(region, root, params),
+    rewrite(root, { region, model, accounts, state: layer }, filters) {
       keepItems(child(root, 'imagesSet'), (item) => {
         const id = text(child(item, 'imageId')) ?? '';
         if (model.invisible(region, id)) return false;
         const state = model.imageState(region, id);
         if (state) setText(item, 'imageState', state);
+        layer?.lifecycle?.rewrite(region, item);
         for (const ebs of select(item, 'blockDeviceMapping/item/ebs')) {
           accounts.rewrite(region, text(child(ebs, 'snapshotId')) ?? '', ebs);
         }

@@ -2,6 +2,9 @@ import type { Accounts } from './account.js';
 import { create } from './create.js';
 import { describe } from './describe.js';
 import { ec2Error, listParam, type Reply, xmlReply } from './ec2-query.js';
+import { ImageLifecycle } from './image-lifecycle.js';
+import { InstanceTypeCatalog } from './instance-types.js';
+import { LaunchTemplateVersions } from './launch-templates.js';
 import { type Ec2Model, INSTANCE_STATE_CODES, type InstanceState } from './model.js';
 import type { Profile } from './profiles.js';
 import type { Upstream } from './server.js';
@@ -14,6 +17,12 @@ export interface Ec2State {
   consoles: Map<string, string>;
   /** Every resource created upstream (idempotent repeats create nothing and are not listed). */
   created: CreatedRecord[];
+  /** Deprecation and deregistration protection per image (moto lacks both); made on first use. */
+  lifecycle?: ImageLifecycle;
+  /** Deleted launch template versions (moto lacks DeleteLaunchTemplateVersions); made on first use. */
+  launchTemplates?: LaunchTemplateVersions;
+  /** GetInstanceTypesFromInstanceRequirements (moto lacks it), from moto's own type data; made on first use. */
+  instanceTypes?: InstanceTypeCatalog;
 }
 
 export interface CreatedRecord {
@@ -47,6 +56,14 @@ export interface Ec2Context {
 export async function handleEc2(ctx: Ec2Context): Promise<Reply> {
   const hidden = notYetVisible(ctx);
   if (hidden) return hidden;
+  ctx.state.lifecycle ??= new ImageLifecycle(ctx.upstream);
+  ctx.state.launchTemplates ??= new LaunchTemplateVersions(ctx.upstream);
+  ctx.state.instanceTypes ??= new InstanceTypeCatalog(ctx.upstream);
+  const modelled =
+    (await ctx.state.lifecycle.handle(ctx.region, ctx.action, ctx.params)) ??
+    (await ctx.state.launchTemplates.handle(ctx.region, ctx.action, ctx.params, ctx.forward)) ??
+    (await ctx.state.instanceTypes.handle(ctx.region, ctx.action, ctx.params));
+  if (modelled) return modelled;
   const answered = (await create(ctx)) ?? (await describe(ctx.action, ctx));
   if (answered) return answered;
   const { durations } = ctx.profile();
@@ -68,6 +85,8 @@ export async function handleEc2(ctx: Ec2Context): Promise<Reply> {
       );
     case 'ModifyImageAttribute':
       return (await ctx.accounts.shareError(ctx.region, ctx.params)) ?? ctx.forward(ctx.params);
+    case 'ModifySnapshotAttribute':
+      return (await ctx.accounts.snapshotShareError(ctx.region, ctx.params)) ?? ctx.forward(ctx.params);
     case 'GetConsoleOutput':
       return consoleOutput(ctx);
     default:

@@ -41,6 +41,13 @@ export interface BehaviourLayer {
   onEc2Change(listener: (e: Ec2Event, delaysAwsSeconds: number[]) => void): () => void;
   /** The played builder's serial console: GetConsoleOutput answers it instead of moto's canned text. */
   writeConsole(region: string, instanceId: string, text: string): void;
+  /**
+   * Accepts an AWS Marketplace product's terms, as a user does on its page: until then launching
+   * its images answers OptInRequired (local/aws-behaviour/marketplace.ts).
+   */
+  subscribeMarketplace(productCode: string): void;
+  /** Back to a fresh account's: no Marketplace subscriptions. */
+  unsubscribeMarketplace(): void;
   stop(): Promise<void>;
 }
 
@@ -95,6 +102,8 @@ export async function startBehaviourLayer(options: {
     writeConsole(region, instanceId, text) {
       state.consoles.set(`${region}/${instanceId}`, text);
     },
+    subscribeMarketplace: (code) => accounts.marketplace.subscribe(code),
+    unsubscribeMarketplace: () => accounts.marketplace.unsubscribeAll(),
     async stop() {
       model.stop();
       await server.close();

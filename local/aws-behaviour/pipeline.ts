@@ -32,7 +32,7 @@ export async function handle(layer: Layer, req: Incoming): Promise<Reply | 'drop
     call.fault = 'throttled';
     return answered(call, ec2Error(503, 'RequestLimitExceeded', 'Request limit exceeded.'));
   }
-  const rule = layer.faults.match(service, action, region);
+  const rule = layer.faults.match(service, action, region, form);
   if (rule) call.fault = rule.effect;
   const error = () => awsError(service, json, rule?.error ?? { code: 'InternalError', status: 500 });
   switch (rule?.effect) {

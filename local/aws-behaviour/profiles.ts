@@ -42,6 +42,12 @@ export interface FaultRule {
   service?: string;
   action: string;
   region?: string;
+  /**
+   * Only calls whose query parameters have these values (EC2's form parameters): e.g.
+   * `{ InstanceType: 'm7i.large' }` for no capacity of one type, or
+   * `{ 'InstanceMarketOptions.MarketType': 'spot' }` for Spot only.
+   */
+  params?: Record<string, string>;
   /** Which matching calls are hit (1-based counters of matching calls). Default: every matching call. */
   calls?: number[];
   from?: number;

@@ -38,13 +38,14 @@ export class FaultRules {
    * The first rule that hits this call. Every matching rule counts the call, hit or not, so
    * `calls: [2]` means the second matching call whatever other rules did.
    */
-  match(service: string, action: string, region: string): FaultRule | undefined {
+  match(service: string, action: string, region: string, params?: URLSearchParams): FaultRule | undefined {
     let hit: FaultRule | undefined;
     for (const active of this.rules) {
       const { rule } = active;
       if ((rule.service ?? 'ec2') !== service) continue;
       if (rule.action !== '*' && rule.action !== action) continue;
       if (rule.region && rule.region !== region) continue;
+      if (rule.params && !Object.entries(rule.params).every(([k, v]) => params?.get(k) === v)) continue;
       active.seen += 1;
       if (hit || !this.selects(active)) continue;
       active.hits += 1;

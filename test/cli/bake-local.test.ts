@@ -37,6 +37,23 @@ describe('ami-bake bake --local', () => {
     expect(stdout).toMatch(/Bake \S+ FAILED at WaitForBuilder: BootstrapFailedError/);
   });
 
+  it('exits 1 and names TestImage and the instance type when a test instance fails (--simulate-test-failure)', async () => {
+    // Act
+    const { code, stdout } = await cli(
+      'bake',
+      'test/fixtures/cli/tested.yml',
+      '--local',
+      '--simulate-test-failure',
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/✓ LaunchTest (t3\.small|m5\.large)/);
+    expect(stdout).toMatch(
+      /Bake \S+ FAILED at TestImage: TestFailedError: test script exited with code 1 on test instance i-\w+ \((t3\.small|m5\.large)\)/,
+    );
+  });
+
   it('exits 2 with every problem of an invalid recipe, creating nothing', async () => {
     // Act
     const { code, stdout, stderr } = await cli('bake', 'test/fixtures/cli/bad.yml', '--local');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cli, spawnCli } from './helpers.js';
 
-const COMMANDS = ['validate', 'bake', 'start', 'status', 'watch', 'list', 'cancel'];
+const COMMANDS = ['validate', 'bake', 'start', 'status', 'watch', 'list', 'cancel', 'retire'];
 
 describe('ami-bake --help', () => {
   it('lists every command, the exit codes and examples', async () => {
@@ -55,7 +55,7 @@ describe('ami-bake --help', () => {
     // Assess
     expect(code).toBe(2);
     expect(stderr).toContain(
-      'unknown command "bakery"; commands: validate, bake, start, status, watch, list, cancel',
+      'unknown command "bakery"; commands: validate, bake, start, status, watch, list, cancel, retire',
     );
   });
 });

@@ -106,7 +106,7 @@ export function unannouncedBake(): History {
   return h;
 }
 
-/** A bake up to TerminateBuilder: its images finished and shared in every region. */
+/** A bake up to DistributeImage: its images finished, shared and distributed in every region. */
 function deliveredBake(): { history: History; at: number; output: Record<string, unknown> } {
   const h = new History();
   let t = h.stage('ResolveRecipe', 0, 1.5, { context: { imageName } });
@@ -129,6 +129,7 @@ function deliveredBake(): { history: History; at: number; output: Record<string,
   const at = '2026-11-26T05:20:00Z';
   t = h.stage('FinalizeImage', t + 600, 4, { finalized: { images: IMAGES, at } });
   t = h.stage('TerminateBuilder', t, 1);
+  t = h.stage('DistributeImage', t, 0.5);
   return { history: h, at: t, output: { context: { imageName }, finalized: { images: IMAGES, at } } };
 }
 

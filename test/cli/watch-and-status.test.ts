@@ -146,6 +146,7 @@ describe('ami-bake status and watch (Step Functions answered by a fake with real
         'CopyImages',
         'FinalizeImage',
         'TerminateBuilder',
+        'DistributeImage',
         'PublishBakeSucceeded',
       ]);
       expect(stdout).toMatch(/✓ WaitForBuilder\s+5m12s/);

@@ -26,10 +26,14 @@ import {
  * state; except after the images are delivered, where nothing may be cleaned up.
  */
 const CATCH_TARGET: Record<string, string> = {
-  Cleanup: 'PublishBakeFailed',
+  // A Choice: a child of a group ends failed without publishing, its request publishes.
+  Cleanup: 'Ended',
   PublishBakeFailed: 'BakeFailed',
   PublishBakeSucceeded: 'BakeSucceededUnannounced',
 };
+
+/** BakeArchitecture: a child execution of this state machine per architecture, not a function. */
+const START_CHILD_EXECUTION = 'arn:aws:states:::states:startExecution.sync:2';
 
 const asl = loadAsl();
 const states = allStates(asl);
@@ -148,7 +152,7 @@ describe('statemachine/bake.asl.yml', () => {
   });
 
   it('invokes the function named after each Task state', () => {
-    for (const { name, state } of tasks) {
+    for (const { name, state } of tasks.filter((t) => t.state.Resource !== START_CHILD_EXECUTION)) {
       const target = state.Resource === WAIT_FOR_TASK_TOKEN ? state.Parameters?.FunctionName : state.Resource;
       expect(fakeArnFunctionKey(target), name).toBe(expectedFunctionKey(name));
     }

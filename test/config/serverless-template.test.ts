@@ -63,12 +63,16 @@ const FUNCTIONS: Record<string, string> = {
   copyImage: 'copy-image',
   finalizeImage: 'finalize-image',
   terminateBuilder: 'terminate-builder',
+  distributeImage: 'distribute-image',
+  launchTest: 'launch-test',
+  terminateTest: 'terminate-test',
   cleanup: 'cleanup',
   cleanupEnded: 'cleanup-ended',
   startBake: 'start-bake',
   api: 'api',
   sweepLeftovers: 'sweep-leftovers',
   forwardEvents: 'forward-events',
+  retireImages: 'retire-images',
 };
 /** The functions that start bakes and read recipes at run time. */
 const BAKE_STARTERS = ['startBake', 'api'];
@@ -182,9 +186,13 @@ describe('the packaged functions', () => {
       POWERTOOLS_SERVICE_NAME: 'ami-bake',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       STACK_NAME: STACK,
-      // ResolveRecipe loads the recipe by name from its packaged catalog.
-      ...(key === 'resolveRecipe' ? { RECIPES_DIR: 'recipes' } : {}),
+      // ResolveRecipe loads the recipe by name from its packaged catalog; retireImages reads each
+      // recipe's retention there.
+      ...(key === 'resolveRecipe' || key === 'retireImages' ? { RECIPES_DIR: 'recipes' } : {}),
       ...(CATALOG_READERS.includes(key) ? { STATE_MACHINE_ARN, RECIPES_DIR: 'recipes' } : {}),
+      // reconcileWaits asks whether a bake whose wait ran out of budget still runs; cleanup stops
+      // a request's children that still run.
+      ...(key === 'reconcileWaits' || key === 'cleanup' ? { STATE_MACHINE_ARN } : {}),
       // startBake checks who sent a Bake Requested event (lib/start/origin.ts).
       ...(key === 'startBake'
         ? {
@@ -238,6 +246,8 @@ describe('the packaged functions', () => {
   it('give every Task at least as long as the state allows it', () => {
     for (const { name, state } of allStates(loadAsl())) {
       if (state.Type !== 'Task' || state.TimeoutSeconds === undefined) continue;
+      // BakeArchitecture runs a child execution, not a function: its timeout is the child's own.
+      if (String(state.Resource).includes(':states:startExecution')) continue;
       const timeout = resource(functionLogicalId(expectedFunctionKey(name))).Properties.Timeout as number;
 
       expect(timeout, name).toBeGreaterThanOrEqual(state.TimeoutSeconds);
@@ -284,7 +294,9 @@ describe('the state machine', () => {
       return variable === undefined ? target : subs[variable];
     };
 
-    const tasks = allStates({ StartAt: '', States }).filter((s) => s.state.Type === 'Task');
+    const tasks = allStates({ StartAt: '', States }).filter(
+      (s) => s.state.Type === 'Task' && !String(s.state.Resource).includes(':states:startExecution'),
+    );
     expect(tasks.map((t) => t.name)).toContain('CopyImage');
     for (const { name, state } of tasks) {
       expect(invoked(state), name).toEqual({
@@ -295,6 +307,36 @@ describe('the state machine', () => {
 
   it('is in the outputs', () => {
     expect(template.Outputs.StateMachineArn?.Value).toEqual({ Ref: 'BakeStateMachine' });
+  });
+
+  it('starts its children (one per architecture) as executions of itself, by its name, not its Ref', () => {
+    const { States, subs } = definition();
+    const child = allStates({ StartAt: '', States }).find((s) => s.name === 'BakeArchitecture')?.state;
+    const arn = /^\$\{(\w+)\}$/.exec(String(child?.Parameters?.StateMachineArn))?.[1];
+
+    expect(child?.Resource).toBe('arn:aws:states:::states:startExecution.sync:2');
+    expect(arn === undefined ? undefined : subs[arn]).toEqual(STATE_MACHINE_ARN);
+  });
+
+  it('may start, describe and stop only its own executions, with the rule .sync needs (BakeArchitectures)', () => {
+    const role = resource('BakeStateMachineRole').Properties.Policies as {
+      PolicyDocument: { Statement: Statement[] };
+    }[];
+    const statements = role.flatMap((p) => p.PolicyDocument.Statement);
+    const resources = (action: string) => statementsAllowing(action, statements).flatMap((s) => s.Resource);
+    const executions = {
+      'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:ami-bake-${STAGE}:*`,
+    };
+
+    expect(resources('states:StartExecution')).toEqual([STATE_MACHINE_ARN]);
+    expect(resources('states:DescribeExecution')).toEqual([executions]);
+    expect(resources('states:StopExecution')).toEqual([executions]);
+    // Step Functions' own managed rule for .sync (connect-stepfunctions, IAM policies).
+    for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) {
+      expect(JSON.stringify(resources(action)), action).toContain(
+        ':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
+      );
+    }
   });
 });
 
@@ -528,6 +570,61 @@ describe('the sweeper', () => {
   });
 });
 
+describe('retention', () => {
+  it('runs retireImages on our own Bake Succeeded events on the project bus, as they are', () => {
+    const rules = rulesTargeting('retireImages').filter((r) => r.Properties.EventPattern);
+
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties).toMatchObject({
+      EventBusName: PROJECT_BUS,
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['ami-bake'],
+        'detail-type': ['Bake Succeeded'],
+        account: [{ Ref: 'AWS::AccountId' }],
+      },
+    });
+    expect(get(rules[0], 'Properties', 'Targets', '0', 'InputTransformer')).toBeUndefined();
+    expect(get(rules[0], 'Properties', 'Targets', '0', 'Input')).toBeUndefined();
+  });
+
+  it('runs retireImages daily with its own scheduled event, and the rules may invoke it', () => {
+    const schedules = rulesTargeting('retireImages').filter((r) => r.Properties.ScheduleExpression);
+    const permissions = ofType('AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties)
+      .filter((p) => JSON.stringify(p.FunctionName).includes('RetireImagesLambdaFunction'));
+
+    expect(schedules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 day)']);
+    expect(get(schedules[0], 'Properties', 'Targets', '0', 'Input')).toBeUndefined();
+    expect(permissions).toHaveLength(2);
+    for (const p of permissions) expect(p).toMatchObject({ Principal: 'events.amazonaws.com' });
+  });
+
+  it('carries the recipe catalog, for each recipe retention and regions', async () => {
+    const entries = await loadCatalog(join(REPO_ROOT, 'recipes'));
+
+    for (const { file } of entries) {
+      const relative = file.slice(REPO_ROOT.length);
+      expect(readFileSync(join(packageDir, 'retireImages.zip')).includes(relative), relative).toBe(true);
+    }
+  });
+
+  it('removes only images and snapshots of this stack, and reads only the /ami-bake/ parameters', () => {
+    const own = roleStatements('retireImages');
+
+    for (const action of ['ec2:DeregisterImage', 'ec2:DeleteSnapshot'])
+      for (const s of statementsAllowing(action, own))
+        expect(s.Condition).toEqual({ StringEquals: OWN_RESOURCE });
+    expect(statementsAllowing('ssm:GetParameter', own).map((s) => s.Resource)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation syntax, not JavaScript's.
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/ami-bake/*' },
+    ]);
+    expect(statementsAllowing('events:PutEvents', own).map((s) => resourcesOf(s))).toEqual([
+      expect.stringContaining('event-bus'),
+    ]);
+  });
+});
+
 describe('bakes that ended without their own Cleanup (stopped, timed out)', () => {
   const STATUS_CHANGE = {
     source: ['aws.states'],
@@ -649,6 +746,27 @@ describe('the functions role', () => {
     }
   });
 
+  it('versions only launch templates their owner opted in for this stack, and writes parameters only under /ami-bake/', () => {
+    for (const action of [
+      'ec2:CreateLaunchTemplateVersion',
+      'ec2:ModifyLaunchTemplate',
+      'ec2:DeleteLaunchTemplateVersions',
+    ]) {
+      const statements = statementsAllowing(action);
+      expect(statements.length, action).toBeGreaterThan(0);
+      for (const st of statements) {
+        expect(st.Condition, action).toEqual({
+          StringEquals: { 'aws:ResourceTag/ami-bake:distribute': STACK },
+        });
+      }
+    }
+    for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter']) {
+      const statements = statementsAllowing(action);
+      expect(statements.length, action).toBeGreaterThan(0);
+      for (const st of statements) expect(resourcesOf(st), action).toContain(':parameter/ami-bake/*');
+    }
+  });
+
   it('launches only instances tagged with this stack, with IMDSv2 required', () => {
     const onInstances = statementsAllowing('ec2:RunInstances').filter((s) =>
       JSON.stringify(s.Resource).includes('instance/'),
@@ -656,19 +774,24 @@ describe('the functions role', () => {
 
     expect(onInstances.length).toBeGreaterThan(0);
     for (const s of onInstances) {
+      // Test instances (launchTest) must also be tagged as test instances.
       expect(s.Condition?.StringEquals).toEqual({
         [`aws:RequestTag/${STACK_TAG}`]: STACK,
         'ec2:MetadataHttpTokens': 'required',
+        ...(roleStatements('launchTest').includes(s) ? { 'aws:RequestTag/ami-bake:role': 'test' } : {}),
       });
     }
   });
 
   it('passes only the builder role, only to EC2, and the event forwarding role, only to EventBridge', () => {
+    const toEc2 = expect.objectContaining({
+      Resource: { 'Fn::GetAtt': ['BuilderRole', 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    });
+    // launchBuilder, then launchTest (test instances get the builder's profile).
     expect(statementsAllowing('iam:PassRole')).toEqual([
-      expect.objectContaining({
-        Resource: { 'Fn::GetAtt': ['BuilderRole', 'Arn'] },
-        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-      }),
+      toEc2,
+      toEc2,
       expect.objectContaining({
         Resource: { 'Fn::GetAtt': ['Ec2EventForwardingRole', 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
@@ -731,7 +854,12 @@ describe('the functions role', () => {
  * its role allows exactly these actions, besides writing its own logs.
  */
 const DESCRIBE_FOR_CLEANUP = ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeSnapshots'];
-const REMOVE = ['ec2:TerminateInstances', 'ec2:DeregisterImage', 'ec2:DeleteSnapshot'];
+const REMOVE = [
+  'ec2:TerminateInstances',
+  'ec2:DisableImageDeregistrationProtection',
+  'ec2:DeregisterImage',
+  'ec2:DeleteSnapshot',
+];
 const WAIT_CHECKS = [
   'ec2:DescribeInstances',
   'ec2:DescribeImages',
@@ -760,9 +888,11 @@ const ROLE_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeImages',
     'ec2:DescribeInstanceTypes',
     'ec2:DescribeInstanceTypeOfferings',
+    'ec2:GetInstanceTypesFromInstanceRequirements',
     'ec2:DescribeRouteTables',
     'ec2:DescribeSubnets',
     'ec2:DescribeVpcEndpoints',
+    'ec2:DescribeLaunchTemplates',
     'ssm:GetParameter',
     'kms:DescribeKey',
   ],
@@ -770,13 +900,30 @@ const ROLE_ACTIONS: Record<string, string[]> = {
   launchBuilder: ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole', ...EC2_USES_KEYS],
   registerWait: [...WAIT_CHECKS, 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   resumeWait: [...WAIT_CHECKS, 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-  reconcileWaits: [...WAIT_CHECKS, 'dynamodb:Scan', 'dynamodb:DeleteItem'],
+  reconcileWaits: [...WAIT_CHECKS, 'dynamodb:Scan', 'dynamodb:DeleteItem', 'states:DescribeExecution'],
   stopBuilder: ['ec2:DescribeInstances', 'ec2:StopInstances'],
   createImage: ['ec2:DescribeImages', 'ec2:CreateImage', 'ec2:CreateTags', ...EC2_USES_KEYS],
   copyImage: ['ec2:CopyImage', 'ec2:CreateTags', ...EC2_USES_KEYS],
-  finalizeImage: ['ec2:ModifyImageAttribute'],
+  finalizeImage: [
+    'ec2:ModifyImageAttribute',
+    'ec2:EnableImageDeprecation',
+    'ec2:EnableImageDeregistrationProtection',
+    'ec2:ModifySnapshotAttribute',
+  ],
+  distributeImage: [
+    'ec2:DescribeImages',
+    'ec2:DescribeLaunchTemplates',
+    'ssm:GetParameter',
+    'ssm:PutParameter',
+    'ssm:DeleteParameter',
+    'ec2:CreateLaunchTemplateVersion',
+    'ec2:ModifyLaunchTemplate',
+    'ec2:DeleteLaunchTemplateVersions',
+  ],
   terminateBuilder: ['ec2:DescribeInstances', 'ec2:TerminateInstances'],
-  cleanup: [...DESCRIBE_FOR_CLEANUP, ...REMOVE],
+  launchTest: ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole', ...EC2_USES_KEYS],
+  terminateTest: ['ec2:TerminateInstances', 'ec2:CreateTags'],
+  cleanup: [...DESCRIBE_FOR_CLEANUP, ...REMOVE, 'states:StopExecution'],
   cleanupEnded: [
     ...DESCRIBE_FOR_CLEANUP,
     ...REMOVE,
@@ -784,9 +931,30 @@ const ROLE_ACTIONS: Record<string, string[]> = {
     'states:GetExecutionHistory',
     'events:PutEvents',
   ],
-  startBake: START,
-  api: [...START, 'states:GetExecutionHistory', 'states:StopExecution', ...DESCRIBE_FOR_CLEANUP, ...REMOVE],
+  startBake: [...START, 'sqs:SendMessage'],
+  api: [
+    ...START,
+    'states:GetExecutionHistory',
+    'states:StopExecution',
+    ...DESCRIBE_FOR_CLEANUP,
+    ...REMOVE,
+    // POST /recipes/{name}/retire: what could still use an image.
+    'ec2:DescribeLaunchTemplateVersions',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeLaunchConfigurations',
+  ],
   sweepLeftovers: [...DESCRIBE_FOR_CLEANUP, ...REMOVE, 'states:DescribeExecution'],
+  retireImages: [
+    'ec2:DescribeImages',
+    'ec2:DescribeInstances',
+    'ec2:DescribeLaunchTemplateVersions',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeLaunchConfigurations',
+    'ssm:GetParameter',
+    'ec2:DeregisterImage',
+    'ec2:DeleteSnapshot',
+    'events:PutEvents',
+  ],
   forwardEvents: [
     'events:PutRule',
     'events:PutTargets',
@@ -796,19 +964,36 @@ const ROLE_ACTIONS: Record<string, string[]> = {
     'iam:PassRole',
   ],
 };
-const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Every role writes its own logs and its X-Ray traces (docs/operations.md, "Traces"). */
+const LOG_ACTIONS = [
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+];
 /** Actions that change or destroy an existing resource: each only on what carries this stack's tag. */
 const ON_OWN_RESOURCES = [
   'ec2:StopInstances',
   'ec2:TerminateInstances',
   'ec2:GetConsoleOutput',
   'ec2:DeregisterImage',
+  'ec2:DisableImageDeregistrationProtection',
   'ec2:ModifyImageAttribute',
+  'ec2:EnableImageDeprecation',
+  'ec2:EnableImageDeregistrationProtection',
+  'ec2:ModifySnapshotAttribute',
   'ec2:DeleteSnapshot',
 ];
 const OWN_RESOURCE = { [`aws:ResourceTag/${STACK_TAG}`]: STACK };
 const OWN_REQUEST = { [`aws:RequestTag/${STACK_TAG}`]: STACK };
 const resourcesOf = (s: Statement): string => JSON.stringify(s.Resource);
+/** TerminateTest's CreateTags: only ami-bake:tested=passed, only on this stack's resources. */
+const isTestedMark = (s: Statement): boolean =>
+  JSON.stringify(s.Condition) ===
+  JSON.stringify({
+    StringEquals: { ...OWN_RESOURCE, 'aws:RequestTag/ami-bake:tested': 'passed' },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': ['ami-bake:tested'] },
+  });
 
 describe('the permission boundary', () => {
   it('no function shares a role: the one default role is gone', () => {
@@ -878,7 +1063,8 @@ describe('the permission boundary', () => {
   });
 
   it('tags only at creation: no role may tag an existing resource (FinalizeImage no longer needs to)', () => {
-    const statements = statementsAllowing('ec2:CreateTags');
+    // The one exception, pinned by the next test: TerminateTest's mark of a passed test.
+    const statements = statementsAllowing('ec2:CreateTags').filter((s) => !isTestedMark(s));
     const atCreation = statements.filter(
       (s) => get(s.Condition, 'StringEquals', 'ec2:CreateAction') !== undefined,
     );
@@ -897,6 +1083,35 @@ describe('the permission boundary', () => {
     // CreateImage and CopyImage give the recipe's tags with the lineage (issue 8): nothing is
     // left to tag afterwards, so the ami-bake:* keys cannot be forged on any resource.
     expect(later).toEqual([]);
+  });
+
+  it('adds to an existing resource only the passed-test mark: that one key and value, on this stack own images and snapshots', () => {
+    const later = statementsAllowing('ec2:CreateTags').filter(
+      (s) => get(s.Condition, 'StringEquals', 'ec2:CreateAction') === undefined,
+    );
+
+    expect(later).toHaveLength(1);
+    expect(later.every(isTestedMark)).toBe(true);
+    expect(roleStatements('terminateTest')).toContainEqual(later[0]);
+    expect(resourcesOf(later[0] as Statement)).not.toContain('instance/');
+  });
+
+  it('launches test instances only from this stack own images, tagged as this stack test instances, with IMDSv2', () => {
+    const run = roleStatements('launchTest').filter((s) => actions(s).includes('ec2:RunInstances'));
+    const onImages = run.filter((s) => resourcesOf(s).includes('image/'));
+    const onInstances = run.filter((s) => resourcesOf(s).includes('instance/'));
+
+    expect(onImages.length).toBeGreaterThan(0);
+    for (const s of onImages) expect(s.Condition).toEqual({ StringEquals: OWN_RESOURCE });
+    expect(onInstances.map((s) => s.Condition)).toEqual([
+      {
+        StringEquals: {
+          ...OWN_REQUEST,
+          'aws:RequestTag/ami-bake:role': 'test',
+          'ec2:MetadataHttpTokens': 'required',
+        },
+      },
+    ]);
   });
 
   it('launches builders only with encrypted volumes (unless the stage allows unencrypted ones for public images)', () => {
@@ -1161,7 +1376,10 @@ describe('bakes started by schedules, events and the HTTP API', () => {
 
   it("every recipe sns trigger subscribes startBake to its topic, in the topic's region, which alone may invoke it", async () => {
     const topics = (await catalog()).flatMap((e) => (e.recipe.triggers ?? []).flatMap((t) => t.sns ?? []));
-    const subscriptions = ofType('AWS::SNS::Subscription').map(([, r]) => r.Properties);
+    // Lambda subscriptions only: the alarm topic's email subscription is another (test/config/operations.test.ts).
+    const subscriptions = ofType('AWS::SNS::Subscription')
+      .map(([, r]) => r.Properties)
+      .filter((p) => p.Protocol === 'lambda');
 
     // recipes/example-scheduled.yml listens for new Amazon Linux 2023 images.
     expect(topics).toContain('arn:aws:sns:us-east-1:137112412989:amazon-linux-2023-ami-updates');
@@ -1215,7 +1433,7 @@ describe('bakes started by schedules, events and the HTTP API', () => {
     }
   });
 
-  it('the HTTP API has the six routes and a catch-all, each signed with SigV4 (AWS_IAM), all served by api', () => {
+  it('the HTTP API has the seven routes and a catch-all, each signed with SigV4 (AWS_IAM), all served by api', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
 
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(
@@ -1226,6 +1444,7 @@ describe('bakes started by schedules, events and the HTTP API', () => {
         'POST /bakes/{bakeId}/cancel',
         'GET /recipes',
         'GET /recipes/{name}',
+        'POST /recipes/{name}/retire',
         'ANY /{proxy+}',
       ].sort(),
     );

@@ -3,10 +3,12 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { publishEvent, publishInputSchema } from '../../functions/publish-event/core.js';
+import type { Architecture } from '../../lib/recipe/schema.js';
 import { type BakeContext, type ResolvedRecipe, resolvedRecipeSchema } from '../../lib/state.js';
-import type { StateName, StateResults } from '../../lib/workflow/states.js';
+import { describedChildFailure } from '../../lib/workflow/group.js';
+import type { ChildState, StateName, StateResults } from '../../lib/workflow/states.js';
 // Also polyfills Promise.withResolvers, which the interpreter calls (at run time) and Node 20 lacks.
-import { loadDefinition } from '../../local/definition.js';
+import { loadDefinition, localStateMachineArn } from '../../local/definition.js';
 import { baseImage } from '../fixtures/base-image.js';
 
 /**
@@ -22,6 +24,7 @@ type Fake = (input: Json) => unknown;
 const REGION = 'us-east-1';
 const BAKE_ID = 'bake-20261126-0001abcd';
 const TASK_TOKEN = 'task-token-from-the-context-object';
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ami-bake';
 const at = (second: number) => new Date(Date.UTC(2026, 10, 26, 4, 40, second)).toISOString();
 
 const definition = loadDefinition(REGION);
@@ -48,7 +51,9 @@ const context: BakeContext = {
   base: baseImage,
   imageName: 'web-20261126-044000-0001abcd',
   copyTargets: [{ region: 'eu-west-1' }, { region: 'ap-southeast-2', kmsKeyId: 'alias/ami' }],
-  budgets: { bootstrapSeconds: 1800, imageSeconds: 3600, copySeconds: 7200 },
+  budgets: { bootstrapSeconds: 1800, imageSeconds: 3600, copySeconds: 7200, testSeconds: 900 },
+  // The recipe's `test`: one test instance per type (TestOrNot skips TestImage without it).
+  tests: [{ instanceType: 't3.small' }, { instanceType: 'm5.large' }],
   startedAt: at(0),
   at: at(1),
 };
@@ -67,7 +72,9 @@ interface WaitInput {
 
 /** A fake for a described state: returns that state's result type (lib/workflow/states.ts). */
 type TypedFakes = {
-  [S in Exclude<StateName, 'CopyImages'>]: (input: Json) => StateResults[S] | Promise<StateResults[S]>;
+  [S in Exclude<StateName, 'CopyImages' | 'BakeArchitectures' | 'TestImage'>]: (
+    input: Json,
+  ) => StateResults[S] | Promise<StateResults[S]>;
 };
 
 /** Plausible outputs of every Task state, in the shapes the handlers return. */
@@ -88,6 +95,20 @@ function happyFakes(): Record<string, Fake> {
         at: at(20),
       };
     },
+    LaunchTest: (input) => {
+      const { test } = input as { test: { instanceType: string } };
+      return {
+        instanceId: `i-0test-${test.instanceType}`,
+        instanceType: test.instanceType,
+        region: REGION,
+        at: at(21),
+      };
+    },
+    WaitForTest: () => ({ outcome: 'success', exitCode: 0, logTail: 'ok', at: at(24) }),
+    TerminateTest: (input) => {
+      const { instance } = input as { instance: { instanceId: string; instanceType: string } };
+      return { ...instance, outcome: 'passed', exitCode: 0, logTail: 'ok', secondsToDone: 3, at: at(25) };
+    },
     CopyImage: (input) => {
       const { target } = input as { target: { region: string } };
       return { region: target.region, imageId: `ami-0copy-${target.region}`, at: at(21) };
@@ -106,6 +127,16 @@ function happyFakes(): Record<string, Fake> {
       at: at(31),
     }),
     TerminateBuilder: () => ({ instanceIds: ['i-0builder00000001'], at: at(32) }),
+    DistributeImage: () => ({ parameters: [], launchTemplates: [], at: at(33) }),
+    // startExecution.sync:2 answers with the child execution; OutputPath keeps its Output.
+    BakeArchitecture: (input) => {
+      const { Input } = input as { Input: { bakeId: string; architecture: Architecture } };
+      return {
+        ExecutionArn: `arn:aws:states:${REGION}:123456789012:execution:ami-bake:${Input.bakeId}`,
+        Status: 'SUCCEEDED',
+        Output: childState(Input.bakeId, Input.architecture),
+      } as unknown as StateResults['BakeArchitecture'];
+    },
     PublishBakeSucceeded: () => ({ detailType: 'Bake Succeeded', eventId: 'evt-succeeded' }),
     Cleanup: () => ({ terminatedInstances: [], deregisteredImages: [], deletedSnapshots: [], problems: [] }),
     // The real core, so the state as the ASL builds it must pass the publish schema.
@@ -168,7 +199,7 @@ async function run(
   const fakes = { ...happyFakes(), ...overrides };
   const calls: Record<string, Json[]> = {};
   const handlers: Record<string, (input: Json) => Promise<Json>> = {};
-  for (const state of Object.keys(definition.tasks)) {
+  for (const state of [...Object.keys(definition.tasks), ...definition.children]) {
     const fake = fakes[state];
     if (!fake) throw new Error(`no fake for Task state ${state}`);
     handlers[state] = async (input) => {
@@ -181,7 +212,11 @@ async function run(
   });
   const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
-    context: { Execution: { Id: `local:${BAKE_ID}`, Name: BAKE_ID }, Task: { Token: TASK_TOKEN } },
+    context: {
+      Execution: { Id: `local:${BAKE_ID}`, Name: BAKE_ID },
+      StateMachine: { Id: STATE_MACHINE_ARN, Name: 'ami-bake' },
+      Task: { Token: TASK_TOKEN },
+    },
   });
   const collected: EventLog[] = [];
   const collecting = (async () => {
@@ -213,18 +248,27 @@ beforeEach(() => {
 
 const HAPPY_PATH = [
   'ResolveRecipe',
+  'Announce',
   'PublishBakeStarted',
+  'Fanout',
   'LaunchBuilder',
   'WaitForBuilder',
   'StopBuilder',
   'CreateImage',
   'WaitForImage',
+  'TestOrNot',
+  'TestImage',
   'CopyImages',
   'FinalizeImage',
   'TerminateBuilder',
+  'Member',
+  'DistributeImage',
   'PublishBakeSucceeded',
   'BakeSucceeded',
 ];
+
+/** Where every failure of a bake that is not a child of a group ends. */
+const FAILED_END = ['Cleanup', 'Ended', 'PublishBakeFailed', 'BakeFailed'];
 
 describe('the bake workflow, when every state succeeds', () => {
   it('visits the states in the documented order and succeeds without cleaning up', async () => {
@@ -342,12 +386,62 @@ describe('the bake workflow, when every state succeeds', () => {
         'stopped',
         'image',
         'imageReady',
+        'tests',
         'copies',
         'finalized',
         'terminated',
+        'distributed',
       ].sort(),
     );
     expect(publishInputSchema.safeParse(published).success).toBe(true);
+  });
+});
+
+describe('the bake workflow, with and without a launch test', () => {
+  it('skips TestImage for a recipe without `test`: straight from TestOrNot to CopyImages', async () => {
+    // Prepare
+    const { tests: _, ...untested } = context;
+    const budgets = { ...context.budgets, testSeconds: undefined };
+
+    // Act
+    const result = await run({
+      ResolveRecipe: (input) => ({
+        ...(input as typeof bakeInput),
+        recipe,
+        context: { ...untested, budgets },
+      }),
+    });
+
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.visited).toEqual(HAPPY_PATH.filter((s) => s !== 'TestImage'));
+    expect(result.calls.LaunchTest).toBeUndefined();
+    const published = result.calls.PublishBakeSucceeded?.[0] as { bake: Record<string, unknown> };
+    expect(published.bake.tests).toBeUndefined();
+  });
+
+  it('launches one test instance per type from the new image, waits with the test budget, and records each pass under $.tests', async () => {
+    // Act
+    const result = await run();
+
+    // Assess
+    const launches = (result.calls.LaunchTest ?? []) as {
+      test: { instanceType: string };
+      image: { imageId: string };
+    }[];
+    expect(launches.map((l) => l.test.instanceType).sort()).toEqual(['m5.large', 't3.small']);
+    expect(launches.every((l) => l.image.imageId === 'ami-0source000000001')).toBe(true);
+    const waits = (result.calls.WaitForTest ?? []) as unknown as WaitInput[];
+    expect(waits.map((w) => w.Payload.resourceId).sort()).toEqual(['i-0test-m5.large', 'i-0test-t3.small']);
+    expect(waits.every((w) => w.Payload.kind === 'instance-stopped' && w.Payload.budgetSeconds === 900)).toBe(
+      true,
+    );
+    const copy = result.calls.CopyImage?.[0] as { context: { tests?: unknown } };
+    expect(copy.context.tests).toEqual(context.tests);
+    const published = result.calls.PublishBakeSucceeded?.[0] as {
+      bake: { tests?: { instanceType: string }[] };
+    };
+    expect(published.bake.tests?.map((t) => t.instanceType)).toEqual(['t3.small', 'm5.large']);
   });
 });
 
@@ -360,10 +454,14 @@ const FAILURES: [state: string, stage: string, error: string][] = [
   ['StopBuilder', 'StopBuilder', 'BootstrapNoResultError'],
   ['CreateImage', 'CreateImage', 'InvalidAMIName.Duplicate'],
   ['WaitForImage', 'WaitForImage', 'ImageFailedError'],
+  ['LaunchTest', 'TestImage', 'InvalidParameterValue'],
+  ['WaitForTest', 'TestImage', 'TestFailedError'],
+  ['TerminateTest', 'TestImage', 'UnauthorizedOperation'],
   ['CopyImage', 'CopyImages', 'InvalidAMIID.NotFound'],
   ['WaitForCopy', 'CopyImages', 'ImageFailedError'],
   ['FinalizeImage', 'FinalizeImage', 'ImageFailedError'],
   ['TerminateBuilder', 'TerminateBuilder', 'UnauthorizedOperation'],
+  ['DistributeImage', 'DistributeImage', 'DistributionFailedError'],
 ];
 
 describe('the bake workflow, when a state fails', () => {
@@ -390,9 +488,9 @@ describe('the bake workflow, when a state fails', () => {
       // Assess
       expect(result.status).toBe('failed');
       expect(result.error?.cause?.name).toBe('BakeFailed');
-      expect(result.visited.slice(-3)).toEqual(['Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+      expect(result.visited.slice(-4)).toEqual(FAILED_END);
       const happyUpToStage = HAPPY_PATH.slice(0, HAPPY_PATH.indexOf(stage) + 1);
-      expect(result.visited).toEqual([...happyUpToStage, 'Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+      expect(result.visited).toEqual([...happyUpToStage, ...FAILED_END]);
       expect(result.calls.Cleanup).toHaveLength(1);
       // A failed ResolveRecipe loaded no recipe: there is nothing to clean up beyond the build region.
       expect(result.calls.Cleanup?.[0]).toMatchObject({
@@ -450,7 +548,7 @@ describe('the bake workflow, when a state fails', () => {
     expect(result.calls.Cleanup?.length).toBe(5); // the first try and 4 retries
     expect(result.status).toBe('failed');
     expect(result.error?.cause?.name).toBe('BakeFailed');
-    expect(result.visited.slice(-3)).toEqual(['Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+    expect(result.visited.slice(-4)).toEqual(FAILED_END);
     const published = result.calls.PublishBakeFailed?.[0] as { bake: Record<string, unknown> };
     expect(Object.keys(published.bake.failure as object)).toEqual(['WaitForImage']);
     expect(published.bake.cleanupFailure).toMatchObject({ Error: 'CleanupIncompleteError' });
@@ -478,7 +576,7 @@ describe('the bake workflow, when a state fails', () => {
     // Assess
     expect(result.status).toBe('failed');
     expect(result.error?.cause?.name).toBe('BakeFailed');
-    expect(result.visited.slice(-3)).toEqual(['Cleanup', 'PublishBakeFailed', 'BakeFailed']);
+    expect(result.visited.slice(-4)).toEqual(FAILED_END);
   });
 });
 
@@ -497,7 +595,7 @@ describe('the bake workflow, retrying', () => {
       expect(flaky.attempts()).toBe(invocations + 1);
       expect(result.visited).toEqual(
         state === 'Cleanup'
-          ? [...HAPPY_PATH.slice(0, 10), 'Cleanup', 'PublishBakeFailed', 'BakeFailed']
+          ? [...HAPPY_PATH.slice(0, HAPPY_PATH.indexOf('TerminateBuilder') + 1), ...FAILED_END]
           : HAPPY_PATH,
       );
     },
@@ -523,7 +621,7 @@ describe('the bake workflow, retrying', () => {
     expect(flaky.attempts()).toBe(invocations + 1);
     expect(result.visited).toEqual(
       state === 'Cleanup'
-        ? [...HAPPY_PATH.slice(0, 10), 'Cleanup', 'PublishBakeFailed', 'BakeFailed']
+        ? [...HAPPY_PATH.slice(0, HAPPY_PATH.indexOf('TerminateBuilder') + 1), ...FAILED_END]
         : HAPPY_PATH,
     );
   });
@@ -656,3 +754,179 @@ describe('the bake workflow, when Bake Succeeded cannot be published', () => {
     });
   });
 });
+
+describe('the bake workflow, for several architectures', () => {
+  const CHILDREN = [
+    { architecture: 'x86_64' as const, bakeId: `${BAKE_ID}-x86_64` },
+    { architecture: 'arm64' as const, bakeId: `${BAKE_ID}-arm64` },
+  ];
+  /** A request whose recipe lists two architectures: ResolveRecipe lists the children. */
+  const request: Fake = (input) => ({
+    ...(input as typeof bakeInput),
+    overrides: {},
+    recipe,
+    context: { ...context, architectures: CHILDREN },
+  });
+  /** A child: its input names its architecture and the request it belongs to. */
+  const childInput = {
+    bakeId: `${BAKE_ID}-arm64`,
+    recipeName: 'web',
+    overrides: {},
+    request: { source: 'api' },
+    architecture: 'arm64',
+    group: { bakeId: BAKE_ID },
+  };
+  const child: Fake = (input) => ({
+    ...(input as typeof childInput),
+    recipe,
+    context: { ...context, bakeId: childInput.bakeId, architecture: 'arm64', group: { bakeId: BAKE_ID } },
+  });
+  /** Fakes for Task states other parts of the workflow added that these runs never reach. */
+  const unreached = (): Record<string, Fake> =>
+    Object.fromEntries(
+      Object.keys(definition.tasks)
+        .filter((state) => !(state in happyFakes()))
+        .map((state) => [state, () => ({ at: at(33) })]),
+    );
+
+  it('starts one child execution per architecture and announces the images of all of them', async () => {
+    // Act
+    const result = await run({ ...unreached(), ResolveRecipe: request });
+
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.visited.slice(0, 5)).toEqual([
+      'ResolveRecipe',
+      'Announce',
+      'PublishBakeStarted',
+      'Fanout',
+      'BakeArchitectures',
+    ]);
+    expect(result.visited.slice(-2)).toEqual(['PublishBakeSucceeded', 'BakeSucceeded']);
+    expect(result.calls.LaunchBuilder).toBeUndefined();
+    const started = (result.calls.BakeArchitecture ?? []) as {
+      Name: string;
+      Input: Record<string, unknown>;
+    }[];
+    expect(started.map((s) => s.Name)).toEqual(CHILDREN.map((c) => c.bakeId));
+    // This same state machine (serverless.yml's custom.stateMachineArn; locally ami-bake-local).
+    expect(started.map((s) => (s as { StateMachineArn?: string }).StateMachineArn)).toEqual([
+      localStateMachineArn(REGION),
+      localStateMachineArn(REGION),
+    ]);
+    expect(started[1]?.Input).toEqual({
+      bakeId: `${BAKE_ID}-arm64`,
+      recipeName: 'web',
+      overrides: {},
+      request: { source: 'api' },
+      architecture: 'arm64',
+      group: { bakeId: BAKE_ID },
+      AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: `local:${BAKE_ID}`,
+    });
+    const published = result.calls.PublishBakeSucceeded?.[0] as unknown as {
+      bake: { architectures: ChildState[] };
+    };
+    expect(published.bake.architectures.map((c) => c.context?.architecture)).toEqual(['x86_64', 'arm64']);
+  });
+
+  it('bakes a child without announcing or distributing: its request does', async () => {
+    // Act
+    const result = await run({ ...unreached(), ResolveRecipe: child }, {}, childInput);
+
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.visited.slice(0, 3)).toEqual(['ResolveRecipe', 'Announce', 'LaunchBuilder']);
+    expect(result.visited.slice(-3)).toEqual(['TerminateBuilder', 'Member', 'BakeSucceeded']);
+    expect(result.calls.PublishBakeStarted).toBeUndefined();
+    expect(result.calls.PublishBakeSucceeded).toBeUndefined();
+    expect(result.output).toMatchObject({
+      context: { architecture: 'arm64' },
+      image: { imageId: 'ami-0source000000001' },
+    });
+  });
+
+  it('fails a child with its stage, error and cause, cleaned up and not announced', async () => {
+    // Act
+    const result = await run(
+      {
+        ...unreached(),
+        ResolveRecipe: child,
+        WaitForBuilder: () => Promise.reject(named('BootstrapFailedError', 'exit 3: yum failed')),
+      },
+      {},
+      childInput,
+    );
+
+    // Assess
+    expect(result.status).toBe('failed');
+    expect(result.visited.slice(-4)).toEqual(['Cleanup', 'Ended', 'DescribeFailure', 'ArchitectureFailed']);
+    expect(result.calls.PublishBakeFailed).toBeUndefined();
+    expect(result.error?.cause?.name).toBe('BakeFailed');
+    const failure = JSON.parse(result.error?.cause?.message ?? '{}') as Record<
+      string,
+      { Error: string; Cause: string }
+    >;
+    expect(failure.WaitForBuilder).toMatchObject({
+      Error: 'BootstrapFailedError',
+      Cause: expect.stringContaining('yum failed'),
+    });
+  });
+
+  it('fails the request when one architecture fails: cleans every child and names the failed one in Bake Failed', async () => {
+    // Prepare: startExecution.sync:2 fails with the child's execution as cause.
+    const failed: Fake = (input) => {
+      const { Name, Input } = input as { Name: string; Input: { architecture: Architecture } };
+      if (Input.architecture === 'x86_64') return happyFakes().BakeArchitecture?.(input);
+      const error = named(
+        'States.TaskFailed',
+        describedChildFailure({
+          executionArn: `arn:aws:states:${REGION}:123456789012:execution:ami-bake:${Name}`,
+          name: Name,
+          input: Input,
+          error: 'BakeFailed',
+          cause: JSON.stringify({
+            WaitForBuilder: { Error: 'BootstrapFailedError', Cause: 'exit 3: yum failed' },
+          }),
+        }),
+      );
+      throw error;
+    };
+
+    // Act
+    const result = await run({ ...unreached(), ResolveRecipe: request, BakeArchitecture: failed });
+
+    // Assess
+    expect(result.status).toBe('failed');
+    expect(result.visited).toEqual([
+      'ResolveRecipe',
+      'Announce',
+      'PublishBakeStarted',
+      'Fanout',
+      'BakeArchitectures',
+      ...FAILED_END,
+    ]);
+    expect(result.calls.Cleanup?.[0]).toMatchObject({ context: { architectures: CHILDREN } });
+    expect(result.failedDetail).toMatchObject({
+      bakeId: BAKE_ID,
+      architecture: 'arm64',
+      stage: 'WaitForBuilder',
+      error: 'BootstrapFailedError',
+      cause: 'exit 3: yum failed',
+    });
+  });
+});
+
+/** A child's final state: a whole one-architecture bake, as its execution's Output has it. */
+function childState(bakeId: string, architecture: Architecture): ChildState {
+  return {
+    bakeId,
+    context: { ...context, bakeId, architecture, group: { bakeId: BAKE_ID } },
+    image: { imageId: `ami-0${architecture.replace('_', '')}0000001`, region: REGION, at: at(12) },
+    imageReady: {
+      imageId: `ami-0${architecture.replace('_', '')}0000001`,
+      snapshotIds: [`snap-${architecture}`],
+      at: at(20),
+    },
+    copies: [],
+  };
+}

@@ -17,6 +17,7 @@ import {
   succeededInThreeRegions,
   webRecipe,
 } from '../bakes/fixtures.js';
+import { captureEmf } from '../emf.js';
 import { awsError, NOW } from '../functions/fixtures.js';
 import { api, apiEvent, CALLER, logged, serveBake } from './fixtures.js';
 
@@ -161,9 +162,12 @@ describe('POST /bakes', () => {
     };
     const { call, sfn, imagesWithContentKey, skipped } = api();
     imagesWithContentKey.mockResolvedValue(images as never);
+    const emf = captureEmf();
 
     // Act
     const response = await call(apiEvent('POST', '/bakes', { body: { recipe: 'web' } }));
+    const emitted = emf.summary();
+    emf.stop();
 
     // Assess
     expect(response.statusCode).toBe(200);
@@ -175,6 +179,10 @@ describe('POST /bakes', () => {
     });
     expect(skipped).toHaveLength(1);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(emitted.filter((m) => m.name === 'BakesSkipped')).toEqual([
+      { name: 'BakesSkipped', dims: [], value: 1, values: {} },
+      { name: 'BakesSkipped', dims: ['recipe'], value: 1, values: { recipe: 'web' } },
+    ]);
   });
 
   it('bakes anyway with force: true even when the images exist', async () => {

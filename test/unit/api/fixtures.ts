@@ -155,6 +155,7 @@ export function api(overrides: Partial<ApiDeps> = {}) {
   const published: BakeFailedDetail[] = [];
   const skipped: unknown[] = [];
   const imagesWithContentKey = vi.fn(async () => undefined as never);
+  const retired: { recipe: string; keep: number; dryRun: boolean }[] = [];
   const deps: ApiDeps = {
     catalog: CATALOG,
     buildRegion: BUILD_REGION,
@@ -175,6 +176,18 @@ export function api(overrides: Partial<ApiDeps> = {}) {
     publishFailed: async (detail) => {
       published.push(detail);
     },
+    retire: async (r, dryRun) => {
+      retired.push({ recipe: r.name, keep: r.retention.keep, dryRun });
+      return {
+        recipe: { name: r.name },
+        trigger: 'request',
+        keep: r.retention.keep,
+        dryRun,
+        regions: { [BUILD_REGION]: { retired: [], kept: [] } },
+        problems: [],
+        finishedAt: NOW.toISOString(),
+      };
+    },
     now: () => NOW,
     ...overrides,
   };
@@ -183,7 +196,7 @@ export function api(overrides: Partial<ApiDeps> = {}) {
     const response = await handler(event, CONTEXT);
     return { ...response, json: JSON.parse(response.body) as ResponseBody };
   };
-  return { call, sfn, deps, cleanup, published, skipped, imagesWithContentKey };
+  return { call, sfn, deps, cleanup, published, skipped, imagesWithContentKey, retired };
 }
 
 /** Serves a fetched bake (DescribeExecution + history) from the mocked SFN client. */

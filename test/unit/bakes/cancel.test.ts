@@ -173,3 +173,34 @@ describe('cancelBake', () => {
     });
   });
 });
+
+describe('cancelBake, for a request with several architectures', () => {
+  it("stops each architecture's child execution and cleans up what every child created", async () => {
+    // Prepare: ResolveRecipe listed two children.
+    const fetched = runningAtWaitForBuilder();
+    const architectures = [
+      { architecture: 'x86_64', bakeId: `${BAKE_ID}-x86_64` },
+      { architecture: 'arm64', bakeId: `${BAKE_ID}-arm64` },
+    ];
+    for (const e of fetched.events) {
+      const exited = e.stateExitedEventDetails;
+      if (exited?.name !== 'ResolveRecipe') continue;
+      const output = JSON.parse(exited.output ?? '{}') as { context?: Record<string, unknown> };
+      exited.output = JSON.stringify({ ...output, context: { ...output.context, architectures } });
+    }
+    const { d, sfn } = deps(fetched);
+
+    // Act
+    await cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    const stopped = sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn);
+    const executions = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:');
+    expect(stopped).toEqual(
+      expect.arrayContaining([`${executions}:${BAKE_ID}-x86_64`, `${executions}:${BAKE_ID}-arm64`]),
+    );
+    expect(d.cleanup).toHaveBeenCalledWith(
+      expect.objectContaining({ bakeId: BAKE_ID, members: [`${BAKE_ID}-x86_64`, `${BAKE_ID}-arm64`] }),
+    );
+  });
+});

@@ -2,7 +2,15 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { BAKE_NOT_ANNOUNCED, fetchBake, recipeOfBakeId, summarizeBake } from '../../../lib/bakes/status.js';
+import { builderLine } from '../../../cli/format.js';
+import {
+  BAKE_NOT_ANNOUNCED,
+  type FetchedBake,
+  fetchBake,
+  recipeOfBakeId,
+  summarizeBake,
+} from '../../../lib/bakes/status.js';
+import { summaryTimeline } from '../../../lib/bakes/timeline.js';
 import { awsError } from '../functions/fixtures.js';
 import {
   AP_IMAGE,
@@ -70,6 +78,28 @@ describe('summarizeBake', () => {
     expect(bake.error).toBeUndefined();
   });
 
+  it("reports the builder's type and market, and the capacity refusals before it", () => {
+    // Prepare
+    const refused = { instanceType: 'm7i.large', market: 'on-demand', error: 'InsufficientInstanceCapacity' };
+    const fetched = runningAtWaitForBuilder();
+    const launched = fetched.events.find((e) => e.stateExitedEventDetails?.name === 'LaunchBuilder');
+    const details = launched?.stateExitedEventDetails ?? expect.fail('no LaunchBuilder exit');
+    const state = JSON.parse(details.output ?? '{}');
+    state.builder = { ...state.builder, instanceType: 'm6i.large', market: 'on-demand', attempts: [refused] };
+    details.output = JSON.stringify(state);
+
+    // Act
+    const bake = summarizeBake(fetched);
+    const older = summarizeBake(runningAtWaitForBuilder());
+
+    // Assess
+    expect(bake.builder).toEqual({ instanceType: 'm6i.large', market: 'on-demand', attempts: [refused] });
+    expect(builderLine(bake.builder ?? expect.fail('no builder'))).toBe(
+      'Builder: m6i.large (on-demand) after m7i.large: InsufficientInstanceCapacity',
+    );
+    expect(older.builder).toBeUndefined();
+  });
+
   it('lists each top-level state once, in order, and not the CopyImage and WaitForCopy states inside the Map', () => {
     // Act
     const bake = summarizeBake(succeededInThreeRegions());
@@ -101,6 +131,41 @@ describe('summarizeBake', () => {
     expect(byName.WaitForImage).toBe(300);
     // The Map lasts until its last iteration ends: 6 s of copy calls, then 900 s and 300 s more.
     expect(byName.CopyImages).toBe(1206);
+  });
+
+  it('times each copy in its own lane, from CopyImage entered to WaitForCopy exited', () => {
+    const s = summarizeBake(succeededInThreeRegions());
+    const [eu, ap] = s.lanes ?? [];
+    expect([eu?.lane, eu?.outcome, ap?.lane, ap?.outcome]).toEqual([
+      'eu-west-1',
+      'succeeded',
+      'ap-southeast-2',
+      'succeeded',
+    ]);
+    // The history: both copies start within seconds; eu-west-1 is done after 900 s, ap-southeast-2 300 s later.
+    expect(eu?.seconds).toBeGreaterThanOrEqual(900);
+    expect(eu?.seconds).toBeLessThan(910);
+    expect(ap?.seconds).toBeGreaterThanOrEqual(1200);
+    expect(ap?.seconds).toBeLessThan(1210);
+  });
+
+  it('draws the copies side by side in the timeline, in place of their Map', () => {
+    const timeline = summaryTimeline(summarizeBake(succeededInThreeRegions()));
+    const copies = timeline?.bars.filter((b) => b.stage === 'CopyImages') ?? [];
+    expect(copies.map((b) => b.lane)).toEqual(['eu-west-1', 'ap-southeast-2']);
+    // Side by side: the second copy starts seconds after the first, not after it ends.
+    expect((copies[1]?.startSeconds ?? 0) - (copies[0]?.startSeconds ?? 0)).toBeLessThan(10);
+    expect(copies[1]?.startSeconds).toBeLessThan(copies[0]?.endSeconds ?? 0);
+    expect(timeline?.bars.filter((b) => b.stage === 'CopyImages' && b.lane === '')).toEqual([]);
+    expect(timeline?.bars[0]).toMatchObject({ stage: 'ResolveRecipe', startSeconds: 0 });
+  });
+
+  it('ends the lane of a copy that failed as failed, when its Map fails', () => {
+    const s = summarizeBake(failedAtCopyImages());
+    expect(s.lanes?.map((l) => [l.lane, l.outcome])).toEqual([
+      ['eu-west-1', 'succeeded'],
+      ['ap-southeast-2', 'failed'],
+    ]);
   });
 
   it('reports a bake failed at CopyImages with that stage, the unwrapped Lambda cause and the cleanup', () => {
@@ -298,5 +363,48 @@ describe('fetchBake', () => {
 
     // Assess
     await expect(fetching).rejects.toThrow('AccessDeniedException');
+  });
+});
+
+describe('summarizeBake, for a request with several architectures', () => {
+  it('lists each architecture with the bake id of its own execution', () => {
+    // Prepare
+    const architectures = [
+      { architecture: 'x86_64', bakeId: `${BAKE_ID}-x86_64` },
+      { architecture: 'arm64', bakeId: `${BAKE_ID}-arm64` },
+    ];
+    const at = (second: number) => new Date(Date.UTC(2026, 10, 26, 5, 0, second));
+    const fetched: FetchedBake = {
+      execution: {
+        executionArn: EXECUTION_ARN,
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: BAKE_ID,
+        status: 'RUNNING',
+        startDate: at(0),
+      },
+      events: [
+        {
+          id: 1,
+          type: 'TaskStateEntered' as const,
+          timestamp: at(0),
+          stateEnteredEventDetails: { name: 'ResolveRecipe' },
+        },
+        {
+          id: 2,
+          type: 'TaskStateExited' as const,
+          timestamp: at(1),
+          stateExitedEventDetails: {
+            name: 'ResolveRecipe',
+            output: JSON.stringify({ context: { architectures } }),
+          },
+        },
+      ],
+    };
+
+    // Act
+    const bake = summarizeBake(fetched);
+
+    // Assess
+    expect(bake.architectures).toEqual(architectures);
   });
 });

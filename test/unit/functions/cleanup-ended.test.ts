@@ -276,3 +276,24 @@ describe('cleanupEnded, for a bake whose images were delivered but not announced
     expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
   });
 });
+
+describe('cleanupEnded, for a child of a request with several architectures', () => {
+  it('removes what the child created but publishes nothing: its request publishes Bake Failed', async () => {
+    // Prepare: stopped because a sibling failed; its input names the request it belongs to.
+    givenHistory(history('ABORTED'));
+    const input = JSON.stringify({
+      bakeId: BAKE_ID,
+      recipe: webRecipe,
+      architecture: 'arm64',
+      group: { bakeId: 'bake-0001' },
+    });
+
+    // Act
+    const result = await cleanupEnded(ended({ input }), deps());
+
+    // Assess
+    expect(result).toMatchObject({ status: 'ABORTED', eventPublished: false });
+    expect(result.cleanup?.terminatedInstances).toEqual([{ region: 'us-east-1', instanceId: BUILDER }]);
+    expect(publishedDetails()).toEqual([]);
+  });
+});

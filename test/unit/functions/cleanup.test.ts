@@ -6,6 +6,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
+  DisableImageDeregistrationProtectionCommand,
   type Filter,
   type Tag,
   TerminateInstancesCommand,
@@ -24,7 +25,7 @@ import { awsError, BAKE_ID, BUILD_REGION, regionalEc2 } from './fixtures.js';
  */
 interface World {
   instances: { id: string; state: string; tags: Tag[]; lagging?: boolean }[];
-  images: { id: string; tags: Tag[]; snapshotIds: string[]; lagging?: boolean }[];
+  images: { id: string; tags: Tag[]; snapshotIds: string[]; lagging?: boolean; protection?: string }[];
   snapshots: { id: string; tags: Tag[]; lagging?: boolean }[];
 }
 // `lagging`: just created, so describes with filters do not show it yet; describes by id do.
@@ -80,10 +81,18 @@ function fakeEc2(worlds: Record<string, World>) {
         State: 'available' as const,
         Tags: i.tags,
         BlockDeviceMappings: i.snapshotIds.map((SnapshotId) => ({ Ebs: { SnapshotId } })),
+        DeregistrationProtection: i.protection,
       })),
     }));
+    // Like EC2: a protected image cannot be deregistered.
     m.on(DeregisterImageCommand).callsFake(async ({ ImageId }) => {
+      if (w.images.find((i) => i.id === ImageId)?.protection?.startsWith('enabled'))
+        throw awsError('OperationNotPermitted');
       w.images = w.images.filter((i) => i.id !== ImageId);
+      return {};
+    });
+    m.on(DisableImageDeregistrationProtectionCommand).callsFake(async ({ ImageId }) => {
+      for (const i of w.images) if (i.id === ImageId) i.protection = 'disabled';
       return {};
     });
     m.on(DescribeSnapshotsCommand).callsFake(async ({ Filters, SnapshotIds }) => ({
@@ -411,6 +420,33 @@ describe('cleanup, the order of removal and the report across attempts', () => {
     expect(worlds[BUILD_REGION]?.snapshots.find((s) => s.id === 'snap-0untagged000001')?.tags).toEqual([]);
   });
 
+  it("lifts the deregistration protection FinalizeImage set on the bake's images before deregistering them", async () => {
+    // Prepare: FinalizeImage protected every copy, then a later state failed.
+    const world = bakeLeftovers();
+    for (const w of Object.values(world)) for (const i of w.images) i.protection = 'enabled-without-cooldown';
+    const { ec2, mock } = fakeEc2(world);
+
+    // Act
+    const report = await cleanup({ bakeId: BAKE_ID, regions: [BUILD_REGION, 'eu-west-1'] }, { ec2 });
+
+    // Assess
+    expect(report.deregisteredImages).toHaveLength(2);
+    expect(world[BUILD_REGION]?.images).toEqual([]);
+    expect(world['eu-west-1']?.images).toEqual([]);
+    expect(mock('eu-west-1')).toHaveReceivedCommandWith(DisableImageDeregistrationProtectionCommand, {
+      ImageId: 'ami-0copyeu00000001',
+    });
+  });
+
+  it('never lifts the protection of an image that is not protected', async () => {
+    // Act
+    const { ec2, mock } = fakeEc2(bakeLeftovers());
+    await cleanup({ bakeId: BAKE_ID, regions: [BUILD_REGION] }, { ec2 });
+
+    // Assess
+    expect(mock(BUILD_REGION)).not.toHaveReceivedCommand(DisableImageDeregistrationProtectionCommand);
+  });
+
   it('deregisters, then deletes, and never tags', async () => {
     // Prepare
     const { ec2, mock } = fakeEc2(bakeLeftovers());
@@ -503,5 +539,37 @@ describe('knownResources', () => {
       images: [{ region: 'eu-west-1', imageId: 'ami-0copyeu00000001' }],
       snapshots: [{ region: 'eu-west-1', snapshotId: 'snap-0copyeu00000001' }],
     });
+  });
+});
+
+describe('cleanup of a request with several architectures', () => {
+  it("removes every child's resources, found by each child's bake-id tag, and nothing else", async () => {
+    // Prepare: the children tag with their own bake ids; the request itself created nothing.
+    const child = (architecture: string): Tag[] => [
+      { Key: 'ami-bake:bake-id', Value: `${BAKE_ID}-${architecture}` },
+    ];
+    const worlds: Record<string, World> = {
+      [BUILD_REGION]: {
+        instances: [
+          { id: 'i-0armbuilder00001', state: 'running', tags: child('arm64') },
+          { id: 'i-0other000000001', state: 'running', tags: [...theirs] },
+        ],
+        images: [{ id: 'ami-0x86image000001', tags: child('x86_64'), snapshotIds: ['snap-0x86000000001'] }],
+        snapshots: [{ id: 'snap-0x86000000001', tags: child('x86_64') }],
+      },
+    };
+    const { ec2 } = fakeEc2(worlds);
+
+    // Act
+    const report = await cleanup(
+      { bakeId: BAKE_ID, regions: [BUILD_REGION], members: [`${BAKE_ID}-x86_64`, `${BAKE_ID}-arm64`] },
+      { ec2 },
+    );
+
+    // Assess
+    expect(report.terminatedInstances).toEqual([{ region: BUILD_REGION, instanceId: 'i-0armbuilder00001' }]);
+    expect(report.deregisteredImages).toEqual([{ region: BUILD_REGION, imageId: 'ami-0x86image000001' }]);
+    expect(report.deletedSnapshots).toEqual([{ region: BUILD_REGION, snapshotId: 'snap-0x86000000001' }]);
+    expect(worlds[BUILD_REGION]?.instances.find((i) => i.id === 'i-0other000000001')?.state).toBe('running');
   });
 });

@@ -105,6 +105,36 @@ describe('copyImage', () => {
     });
   });
 
+  it('marks the copy and its snapshots as tested at creation when the recipe has a test (copies follow the passed test)', async () => {
+    // Act
+    await copyImage(
+      {
+        target: { region: 'eu-west-1' },
+        context: context({ tests: [{ instanceType: 't3.small' }] }),
+        image,
+        recipe: recipe(),
+      },
+      deps,
+    );
+    await copyImage(
+      { target: { region: 'ap-southeast-2' }, context: context(), image, recipe: recipe() },
+      deps,
+    );
+
+    // Assess
+    const tested = { Key: 'ami-bake:tested', Value: 'passed' };
+    const specs = (region: string) =>
+      mock(region).commandCalls(CopyImageCommand)[0]?.args[0].input.TagSpecifications ?? [];
+    expect(
+      specs('eu-west-1').map((s) => s.Tags?.some((t) => t.Key === tested.Key && t.Value === tested.Value)),
+    ).toEqual([true, true]);
+    expect(
+      specs('ap-southeast-2')
+        .flatMap((s) => s.Tags ?? [])
+        .map((t) => t.Key),
+    ).not.toContain(tested.Key);
+  });
+
   it("gives the copy the recipe's tags and Name at creation, as the source image has them", async () => {
     // Act
     await copyImage(

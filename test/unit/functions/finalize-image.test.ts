@@ -1,7 +1,14 @@
-import { CreateTagsCommand, DescribeImagesCommand, ModifyImageAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  EnableImageDeprecationCommand,
+  EnableImageDeregistrationProtectionCommand,
+  ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { finalizeImage, launchPermissions } from '../../../functions/finalize-image/core.js';
+import { deprecationTime, finalizeImage, launchPermissions } from '../../../functions/finalize-image/core.js';
 import { BUILD_REGION, now, recipe, regionalEc2 } from './fixtures.js';
 
 const REGIONS = [BUILD_REGION, 'eu-west-1'];
@@ -132,5 +139,89 @@ describe('finalizeImage', () => {
     // Assess
     expect(mock(BUILD_REGION)).not.toHaveReceivedCommand(ModifyImageAttributeCommand);
     expect(mock('eu-west-1')).not.toHaveReceivedCommand(ModifyImageAttributeCommand);
+  });
+
+  it("deprecates every copy the recipe's days after the bake, rounded up to a whole minute", async () => {
+    // Act
+    await finalizeImage(input(recipe({ image: { deprecateAfterDays: 90 } })), deps);
+
+    // Assess: now() is 04:47:42.123; EC2 would round :42 s to the nearest minute, so we go up.
+    for (const [region, imageId] of [
+      [BUILD_REGION, 'ami-0source000000001'],
+      ['eu-west-1', 'ami-0copyeu00000001'],
+    ] as const) {
+      expect(mock(region)).toHaveReceivedCommandExactlyOnceWith(EnableImageDeprecationCommand, {
+        ImageId: imageId,
+        DeprecateAt: new Date('2027-02-24T04:48:00.000Z'),
+      });
+    }
+  });
+
+  it('protects every copy from deregistration without a cooldown, so Cleanup can lift it after a later failure', async () => {
+    // Act
+    await finalizeImage(input(recipe({ image: { deregistrationProtection: true } })), deps);
+
+    // Assess
+    for (const region of REGIONS) {
+      expect(mock(region)).toHaveReceivedCommandWith(EnableImageDeregistrationProtectionCommand, {
+        WithCooldown: false,
+      });
+    }
+  });
+
+  it('neither deprecates nor protects when the recipe does not ask', async () => {
+    // Act
+    await finalizeImage(input(), deps);
+
+    // Assess
+    for (const region of REGIONS) {
+      expect(mock(region)).not.toHaveReceivedCommand(EnableImageDeprecationCommand);
+      expect(mock(region)).not.toHaveReceivedCommand(EnableImageDeregistrationProtectionCommand);
+      expect(mock(region)).not.toHaveReceivedCommand(ModifySnapshotAttributeCommand);
+    }
+  });
+
+  it("gives the accounts create-volume permission on every region's snapshots, and never organizations", async () => {
+    // Act
+    await finalizeImage(
+      input(
+        recipe({
+          distribution: {
+            regions: [BUILD_REGION, 'eu-west-1'],
+            kmsKeyIds: { [BUILD_REGION]: 'alias/ami-bake', 'eu-west-1': 'alias/ami-bake' },
+            launchPermissions: {
+              accounts: ['111122223333'],
+              organizations: ['arn:aws:organizations::111122223333:organization/o-abcdefghij'],
+              createVolumePermission: true,
+            },
+          },
+        }),
+      ),
+      deps,
+    );
+
+    // Assess
+    for (const [region, snapshotId] of [
+      [BUILD_REGION, 'snap-0source00000001'],
+      ['eu-west-1', 'snap-0copyeu00000001'],
+    ] as const) {
+      expect(mock(region)).toHaveReceivedCommandExactlyOnceWith(ModifySnapshotAttributeCommand, {
+        SnapshotId: snapshotId,
+        Attribute: 'createVolumePermission',
+        OperationType: 'add',
+        UserIds: ['111122223333'],
+      });
+    }
+  });
+});
+
+describe('deprecationTime', () => {
+  it('is exact on a whole minute and rounds any seconds up', () => {
+    expect(deprecationTime(new Date('2026-01-01T00:00:00Z'), 1).toISOString()).toBe(
+      '2026-01-02T00:00:00.000Z',
+    );
+    expect(deprecationTime(new Date('2026-01-01T00:00:00.001Z'), 1).toISOString()).toBe(
+      '2026-01-02T00:01:00.000Z',
+    );
   });
 });

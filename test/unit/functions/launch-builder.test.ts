@@ -42,6 +42,8 @@ describe('launchBuilder', () => {
       instanceId: 'i-0builder00000001',
       region: BUILD_REGION,
       at: '2026-11-26T04:47:42.123Z',
+      instanceType: 't3.small',
+      market: 'on-demand',
     });
   });
 
@@ -275,5 +277,121 @@ describe('launchBuilder', () => {
     await expect(launchBuilder({ recipe: recipe(), context: context() }, deps)).rejects.toThrow(
       /no instance/,
     );
+  });
+});
+
+describe('launchBuilder: capacity fallback', () => {
+  const capacity = (code: string) => Object.assign(new Error(`${code} for this type`), { name: code });
+  const candidates = context({ instanceTypes: ['m7i.large', 'm6i.large', 'm5.large'] });
+
+  function refuse(types: Record<string, string>) {
+    for (const [type, code] of Object.entries(types))
+      ec2Mock.on(RunInstancesCommand, { InstanceType: type as never }).rejects(capacity(code));
+  }
+
+  it('launches the next candidate when EC2 has no capacity for the first, and says why', async () => {
+    // Prepare
+    refuse({ 'm7i.large': 'InsufficientInstanceCapacity' });
+
+    // Act
+    const result = await launchBuilder({ recipe: recipe(), context: candidates }, deps);
+
+    // Assess
+    expect(result).toMatchObject({ instanceType: 'm6i.large', market: 'on-demand' });
+    expect(result.attempts).toEqual([
+      {
+        instanceType: 'm7i.large',
+        market: 'on-demand',
+        error: 'InsufficientInstanceCapacity',
+        message: 'InsufficientInstanceCapacity for this type',
+      },
+    ]);
+    expect(ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.InstanceType)).toEqual([
+      'm7i.large',
+      'm6i.large',
+    ]);
+  });
+
+  it('moves on for a type the zone does not support and for instance or vCPU quotas', async () => {
+    // Prepare
+    refuse({ 'm7i.large': 'Unsupported', 'm6i.large': 'VcpuLimitExceeded' });
+
+    // Act
+    const result = await launchBuilder({ recipe: recipe(), context: candidates }, deps);
+
+    // Assess
+    expect(result.instanceType).toBe('m5.large');
+    expect(result.attempts?.map((a) => a.error)).toEqual(['Unsupported', 'VcpuLimitExceeded']);
+  });
+
+  it('gives each candidate its own ClientToken, the same on every retry, the first as before candidates', async () => {
+    // Prepare
+    refuse({ 'm7i.large': 'InsufficientInstanceCapacity' });
+    const single = await launch({ recipe: recipe(), context: context() });
+    ec2Mock.resetHistory();
+
+    // Act
+    await launchBuilder({ recipe: recipe(), context: candidates }, deps);
+    const first = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.ClientToken);
+    ec2Mock.resetHistory();
+    await launchBuilder({ recipe: recipe(), context: candidates }, deps);
+    const retried = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.ClientToken);
+
+    // Assess
+    expect(first).toHaveLength(2);
+    expect(new Set(first).size).toBe(2);
+    expect(retried).toEqual(first);
+    expect(first[0]).toBe(single.ClientToken);
+  });
+
+  it('fails with BuilderCapacityError listing every refusal when no candidate launches', async () => {
+    // Prepare
+    refuse({
+      'm7i.large': 'InsufficientInstanceCapacity',
+      'm6i.large': 'InsufficientInstanceCapacity',
+      'm5.large': 'Unsupported',
+    });
+
+    // Act
+    const error = await launchBuilder({ recipe: recipe(), context: candidates }, deps).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toMatchObject({ name: 'BuilderCapacityError' });
+    expect((error as Error).message).toBe(
+      'EC2 refused every candidate type: m7i.large (InsufficientInstanceCapacity), m6i.large (InsufficientInstanceCapacity), m5.large (Unsupported)',
+    );
+  });
+
+  it('stops before a candidate it has no time left for, so the state machine retries the walk', async () => {
+    // Prepare
+    refuse({ 'm7i.large': 'InsufficientInstanceCapacity' });
+    const remainingMs = () => 10_000;
+
+    // Act
+    const error = await launchBuilder(
+      { recipe: recipe(), context: candidates },
+      { ...deps, remainingMs },
+    ).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'BuilderCapacityError',
+      message:
+        'EC2 refused m7i.large (InsufficientInstanceCapacity), and the launch ran out of time before m6i.large, m5.large',
+    });
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
+  });
+
+  it('does not try another type for an error every type would meet', async () => {
+    // Prepare
+    refuse({ 'm7i.large': 'UnauthorizedOperation' });
+
+    // Act / Assess
+    await expect(launchBuilder({ recipe: recipe(), context: candidates }, deps)).rejects.toMatchObject({
+      name: 'UnauthorizedOperation',
+    });
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
   });
 });

@@ -1,11 +1,13 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { publishEvent, publishInputSchema, stageDurations } from '../../../functions/publish-event/core.js';
 import { incompleteMessage } from '../../../lib/cleanup/report.js';
 import { EventNotPublishedError, EventThrottledError } from '../../../lib/errors.js';
+import { bakeEventMetrics } from '../../../lib/metrics.js';
 import { STAGES, STATES } from '../../../lib/workflow/states.js';
+import { captureEmf } from '../emf.js';
 import { BAKE_ID, BUILD_REGION, context, now } from './fixtures.js';
 
 const eventsMock = mockClient(EventBridgeClient);
@@ -57,6 +59,8 @@ function succeededBake() {
       at: '2026-11-26T04:47:40.000Z',
     },
     terminated: { at: '2026-11-26T04:47:41.000Z' },
+    // The recipe distributes nothing: DistributeImage made no call and reports nothing.
+    distributed: { parameters: [], launchTemplates: [], at: '2026-11-26T04:47:41.500Z' },
   };
 }
 
@@ -159,6 +163,71 @@ describe('publishEvent: Bake Succeeded', () => {
       durationSeconds: 462.12,
       finishedAt: '2026-11-26T04:47:42.123Z',
     });
+  });
+
+  it('reports each passed test instance and its seconds from launch to done, and TestImage as a stage', async () => {
+    // Prepare
+    const tests = [
+      {
+        instanceType: 'm5.large',
+        instanceId: 'i-0test000000000001',
+        outcome: 'passed',
+        exitCode: 0,
+        logTail: 'nginx is active',
+        secondsToDone: 38.4,
+        at: '2026-11-26T04:46:47.000Z',
+      },
+    ];
+
+    // Act
+    const detail = await published({ detailType: 'Bake Succeeded', bake: { ...succeededBake(), tests } });
+
+    // Assess
+    const { at: _, ...reported } = tests[0] as (typeof tests)[number];
+    expect(detail.tests).toEqual([reported]);
+    expect(detail.stages).toMatchObject({ WaitForImage: 60, TestImage: 40, CopyImages: 43 });
+  });
+
+  it('reports no tests and no TestImage stage for a recipe without `test`', async () => {
+    // Act
+    const detail = await published({ detailType: 'Bake Succeeded', bake: succeededBake() });
+
+    // Assess
+    expect(detail.tests).toBeUndefined();
+    expect(Object.keys(detail.stages as object)).not.toContain('TestImage');
+  });
+
+  it("reports the builder's type and market, and the capacity refusals that led to it", async () => {
+    // Prepare
+    const refused = {
+      instanceType: 'm7i.large',
+      market: 'on-demand' as const,
+      error: 'InsufficientInstanceCapacity',
+      message:
+        'We currently do not have sufficient m7i.large capacity in the Availability Zone you requested',
+    };
+    const bake = succeededBake();
+    const fallback = {
+      ...bake,
+      builder: { ...bake.builder, instanceType: 'm6i.large', market: 'on-demand', attempts: [refused] },
+    };
+    const first = { ...bake, builder: { ...bake.builder, instanceType: 't3.small', market: 'on-demand' } };
+
+    // Act
+    const afterFallback = await published({ detailType: 'Bake Succeeded', bake: fallback });
+    eventsMock.resetHistory();
+    const firstTry = await published({ detailType: 'Bake Succeeded', bake: first });
+    eventsMock.resetHistory();
+    const older = await published({ detailType: 'Bake Succeeded', bake });
+
+    // Assess
+    expect(afterFallback.builder).toEqual({
+      instanceType: 'm6i.large',
+      market: 'on-demand',
+      attempts: [refused],
+    });
+    expect(firstTry.builder).toEqual({ instanceType: 't3.small', market: 'on-demand' });
+    expect(older.builder).toBeUndefined();
   });
 
   it('validates the detail against its published schema and sends nothing when it does not match', async () => {
@@ -403,6 +472,32 @@ describe('stageDurations', () => {
     expect(stages.CopyImages).toBe(83);
   });
 
+  it('says in Bake Succeeded what DistributeImage pointed at the images, and nothing when it distributed nothing', async () => {
+    // Prepare
+    const parameter = {
+      region: BUILD_REGION,
+      architecture: 'x86_64',
+      name: '/ami-bake/web/latest',
+      imageId: 'ami-0source000000001',
+      previous: 'ami-0old00000000001',
+    };
+    const distributed = { parameters: [parameter], launchTemplates: [], at: '2026-11-26T04:47:41.500Z' };
+
+    // Act
+    const detailOf = async (bake: unknown) => {
+      eventsMock.resetHistory();
+      await publishEvent({ detailType: 'Bake Succeeded', bake } as never, deps);
+      const entry = eventsMock.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+      return JSON.parse(entry?.Detail ?? '{}') as Record<string, unknown>;
+    };
+    const published = await detailOf({ ...succeededBake(), distributed });
+    const quiet = await detailOf(succeededBake());
+
+    // Assess
+    expect(published.distributed).toEqual({ parameters: [parameter], launchTemplates: [] });
+    expect(quiet).not.toHaveProperty('distributed');
+  });
+
   it('names every stage of a successful bake, in the order it ran', () => {
     // Prepare
     const { bake } = publishInputSchema.parse({ detailType: 'Bake Succeeded', bake: succeededBake() });
@@ -410,8 +505,11 @@ describe('stageDurations', () => {
     // Act
     const stages = stageDurations(bake);
 
-    // Assess: the publish states record no time (test/config/workflow-states.test.ts checks the order).
-    expect(Object.keys(stages)).toEqual(STAGES.filter((s) => STATES[s].kind !== 'publish'));
+    // Assess: the publish states record no time (test/config/workflow-states.test.ts checks the order),
+    // and TestImage runs only for a recipe with `test`.
+    expect(Object.keys(stages)).toEqual(
+      STAGES.filter((s) => STATES[s].kind !== 'publish' && s !== 'TestImage'),
+    );
   });
 
   it('counts a bake without copy targets as copying for no time', () => {
@@ -427,5 +525,113 @@ describe('stageDurations', () => {
     // Assess
     expect(stages.CopyImages).toBe(0);
     expect(stages.FinalizeImage).toBe(93);
+  });
+});
+
+describe('publishEvent: the timeline and the metrics', () => {
+  let emf: ReturnType<typeof captureEmf>;
+  beforeEach(() => {
+    emf = captureEmf();
+  });
+  afterEach(() => emf.stop());
+
+  it('puts the stages on one time axis in Bake Succeeded, the copies side by side', async () => {
+    const detail = await published({ detailType: 'Bake Succeeded', bake: succeededBake() });
+    const timeline = detail.timeline as {
+      totalSeconds: number;
+      bars: { stage: string; lane: string; startSeconds: number }[];
+    };
+    const copies = timeline.bars.filter((b) => b.stage === 'CopyImages');
+    expect(copies.map((b) => [b.lane, b.startSeconds])).toEqual([
+      ['eu-west-1', 367],
+      ['ap-southeast-2', 367],
+    ]);
+    expect(timeline.bars[0]).toMatchObject({ stage: 'ResolveRecipe', startSeconds: 0 });
+    expect(timeline.totalSeconds).toBe(461.5);
+  });
+
+  it('ends the timeline of a failed bake with the failed stage', async () => {
+    const { copies: _, finalized: __, terminated: ___, distributed: ____, ...bake } = succeededBake();
+    const detail = await published({
+      detailType: 'Bake Failed',
+      bake: {
+        ...bake,
+        failure: { CopyImages: { Error: 'ImageFailedError', Cause: 'copy to eu-west-1 failed' } },
+        cleanup: emptyCleanup,
+      },
+    });
+    const bars = (detail.timeline as { bars: { stage: string; outcome: string }[] }).bars;
+    expect(bars.at(-1)).toMatchObject({ stage: 'CopyImages', outcome: 'failed' });
+  });
+
+  it('emits what a succeeded bake did and cost, as EMF', async () => {
+    await publishEvent(
+      publishInputSchema.parse({ detailType: 'Bake Succeeded', bake: succeededBake() }) as PublishInput,
+      {
+        ...deps,
+        measured: bakeEventMetrics,
+      },
+    );
+    const names = emf.summary().map((m) => `${m.name}[${m.dims.join(',')}]`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'BakesSucceeded[]',
+        'BakesSucceeded[recipe]',
+        'BakeDuration[]',
+        'StageDuration[stage]',
+        'StageDuration[recipe,stage]',
+        'BakeCost[]',
+        'BakeStateTransitions[recipe]',
+        'BakeLambdaGbSeconds[recipe]',
+        'BuilderInstanceSeconds[recipe]',
+      ]),
+    );
+    // LaunchBuilder at 04:40:05, TerminateBuilder at 04:47:41.
+    expect(emf.summary().find((m) => m.name === 'BuilderInstanceSeconds')?.value).toBe(456);
+  });
+
+  it('emits a failure by its stage, and counts an event it could not publish', async () => {
+    eventsMock.reset();
+    eventsMock
+      .on(PutEventsCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const notPublished: string[] = [];
+    await expect(
+      publishEvent(
+        publishInputSchema.parse({
+          detailType: 'Bake Failed',
+          bake: {
+            bakeId: BAKE_ID,
+            recipe: { name: 'web' },
+            failure: { LaunchBuilder: { Error: 'X', Cause: 'y' } },
+            cleanup: emptyCleanup,
+          },
+        }) as PublishInput,
+        { ...deps, measured: bakeEventMetrics, notPublished: (t) => notPublished.push(t) },
+      ),
+    ).rejects.toThrow();
+    expect(notPublished).toEqual(['Bake Failed']);
+    expect(emf.summary()).toEqual([]);
+
+    eventsMock.reset();
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-2' }] });
+    await publishEvent(
+      publishInputSchema.parse({
+        detailType: 'Bake Failed',
+        bake: {
+          bakeId: BAKE_ID,
+          recipe: { name: 'web' },
+          failure: { LaunchBuilder: { Error: 'X', Cause: 'y' } },
+          cleanup: emptyCleanup,
+        },
+      }) as PublishInput,
+      { ...deps, measured: bakeEventMetrics },
+    );
+    expect(emf.summary()).toContainEqual({
+      name: 'BakesFailed',
+      dims: ['recipe', 'stage'],
+      value: 1,
+      values: { recipe: 'web', stage: 'LaunchBuilder' },
+    });
   });
 });

@@ -3,6 +3,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { reconcileWaits } from '../../../functions/reconcile-waits/core.js';
 import { logger } from '../../../lib/logger.js';
+import { captureEmf } from '../emf.js';
 import { memoryStore, mockedSfn, waitRecord } from '../waits/fakes.js';
 import { now, regionalEc2 } from './fixtures.js';
 
@@ -46,6 +47,7 @@ describe('reconcileWaits', () => {
       pending: 2,
       answeredResources: ['image-available#eu-west-1#ami-done'],
       errors: [],
+      overBudget: [],
     });
     expect([...records.keys()].sort()).toEqual([
       'image-available#eu-west-1#ami-busy',
@@ -123,7 +125,76 @@ describe('reconcileWaits', () => {
     const result = await reconcileWaits({ store, sfn, ec2, now });
 
     // Assess
-    expect(result).toEqual({ waiting: 0, answered: 0, pending: 0, answeredResources: [], errors: [] });
+    expect(result).toEqual({
+      waiting: 0,
+      answered: 0,
+      pending: 0,
+      answeredResources: [],
+      errors: [],
+      overBudget: [],
+    });
     for (const r of REGIONS) expect(ec2Mock(r)).not.toHaveReceivedAnyCommand();
+  });
+
+  it('reports a bake still running long after a wait ran out of budget, and forgets waits of ended bakes', async () => {
+    // Prepare: both waits' budgets ended at 04:50; it is now 05:10.
+    const { store, records } = memoryStore([
+      waitRecord('instance-stopped', 'us-east-1', 'i-stuck', { bakeId: 'web_stuck' }),
+      waitRecord('instance-stopped', 'us-east-1', 'i-gone', { bakeId: 'web_ended' }),
+    ]);
+    ec2Mock('us-east-1')
+      .on(DescribeInstancesCommand)
+      .resolves({
+        Reservations: [
+          {
+            Instances: [
+              { InstanceId: 'i-stuck', State: { Name: 'running' } },
+              { InstanceId: 'i-gone', State: { Name: 'running' } },
+            ],
+          },
+        ],
+      });
+    const statuses: Record<string, string> = { web_stuck: 'RUNNING', web_ended: 'FAILED' };
+
+    const emf = captureEmf();
+
+    // Act
+    const result = await reconcileWaits({
+      store,
+      sfn,
+      ec2,
+      now: () => new Date('2026-11-26T05:10:00.000Z'),
+      executionStatus: async (bakeId) => statuses[bakeId],
+    });
+    const emitted = emf.summary();
+    emf.stop();
+
+    // Assess
+    expect(result.overBudget).toEqual(['web_stuck']);
+    expect(emitted).toEqual([
+      { name: 'WaitsAnswered', dims: ['answeredBy'], value: 0, values: { answeredBy: 'reconciler' } },
+      { name: 'BakesOverBudget', dims: [], value: 1, values: {} },
+    ]);
+    expect([...records.keys()]).toEqual(['instance-stopped#us-east-1#i-stuck']);
+  });
+
+  it('leaves a wait within its budget (and its grace) alone', async () => {
+    const { store, records } = memoryStore([waitRecord('instance-stopped', 'us-east-1', 'i-busy')]);
+    ec2Mock('us-east-1')
+      .on(DescribeInstancesCommand)
+      .resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-busy', State: { Name: 'running' } }] }] });
+    const executionStatus = vi.fn(async () => 'FAILED');
+
+    const result = await reconcileWaits({
+      store,
+      sfn,
+      ec2,
+      now: () => new Date('2026-11-26T04:59:00.000Z'),
+      executionStatus,
+    });
+
+    expect(result.overBudget).toEqual([]);
+    expect(executionStatus).not.toHaveBeenCalled();
+    expect(records.size).toBe(1);
   });
 });

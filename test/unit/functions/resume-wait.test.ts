@@ -2,22 +2,24 @@ import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Ec2Event, ec2EventSchema, resumeWait } from '../../../functions/resume-wait/core.js';
 import { RESULT_TAG_KEY } from '../../../lib/bootstrap/wrapper.js';
+import { captureEmf } from '../emf.js';
 import { memoryStore, mockedSfn, waitRecord } from '../waits/fakes.js';
-import { now } from './fixtures.js';
+import { NOW, now } from './fixtures.js';
 
 const ec2Mock = mockClient(EC2Client);
 const client = new EC2Client({ region: 'eu-west-1' });
 const ec2 = () => client;
 const { sfn, sfnMock } = mockedSfn();
 
-function instanceEvent(instanceId: string, state = 'stopped'): Ec2Event {
+function instanceEvent(instanceId: string, state = 'stopped', time?: string): Ec2Event {
   return ec2EventSchema.parse({
     'detail-type': 'EC2 Instance State-change Notification',
     source: 'aws.ec2',
     region: 'us-east-1',
+    time,
     detail: { 'instance-id': instanceId, state },
   });
 }
@@ -147,5 +149,44 @@ describe('resumeWait', () => {
     // Assess
     expect(result.answered).toBe(false);
     expect(records.size).toBe(1);
+  });
+
+  describe('metrics', () => {
+    let emf: ReturnType<typeof captureEmf>;
+    beforeEach(() => {
+      emf = captureEmf();
+    });
+    afterEach(() => emf.stop());
+
+    it('counts a wait answered by an event, and how long after the change it was answered', async () => {
+      const { store } = memoryStore([waitRecord('instance-stopped', 'us-east-1', 'i-0builder00000001')]);
+      ec2Mock.on(DescribeInstancesCommand).resolves({
+        Reservations: [
+          {
+            Instances: [
+              {
+                InstanceId: 'i-0builder00000001',
+                State: { Name: 'stopped' },
+                Tags: [{ Key: RESULT_TAG_KEY, Value: 'success;exit=0' }],
+              },
+            ],
+          },
+        ],
+      });
+      const changed = new Date(NOW.getTime() - 2500).toISOString();
+
+      await resumeWait(instanceEvent('i-0builder00000001', 'stopped', changed), { store, sfn, ec2, now });
+
+      expect(emf.summary()).toEqual([
+        { name: 'WaitsAnswered', dims: ['answeredBy'], value: 1, values: { answeredBy: 'event' } },
+        { name: 'WaitDetectionLag', dims: ['answeredBy'], value: 2.5, values: { answeredBy: 'event' } },
+      ]);
+    });
+
+    it('counts nothing for an event that answers no wait', async () => {
+      const { store } = memoryStore();
+      await resumeWait(instanceEvent('i-0unrelated000001'), { store, sfn, ec2, now });
+      expect(emf.summary()).toEqual([]);
+    });
   });
 });

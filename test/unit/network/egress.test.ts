@@ -70,7 +70,13 @@ describe('subnetEgress: a route to the internet', () => {
     const result = await subnetEgress(ec2, { subnetId: SUBNET, associatePublicIp: 'auto' });
 
     // Assess
-    expect(result).toEqual({ egress: true, via: 'internet-gateway', subnetId: SUBNET, publicIp: true });
+    expect(result).toEqual({
+      egress: true,
+      via: 'internet-gateway',
+      subnetId: SUBNET,
+      availabilityZone: 'us-east-1a',
+      publicIp: true,
+    });
   });
 
   it("prefers the subnet's own route table over the main one", async () => {
@@ -123,7 +129,13 @@ describe('subnetEgress: a route to the internet', () => {
     const asked = await subnetEgress(ec2, { subnetId: SUBNET, associatePublicIp: true });
 
     // Assess
-    expect(auto).toEqual({ egress: true, via: 'nat-gateway', subnetId: SUBNET, publicIp: false });
+    expect(auto).toEqual({
+      egress: true,
+      via: 'nat-gateway',
+      subnetId: SUBNET,
+      availabilityZone: 'us-east-1a',
+      publicIp: false,
+    });
     expect(asked).toMatchObject({ egress: true, via: 'nat-gateway', publicIp: true });
   });
 
@@ -311,6 +323,8 @@ describe('subnetEgress: which subnet', () => {
       egress: true,
       via: 'internet-gateway',
       subnetId: 'subnet-0bbb',
+      // The zone decides which types can launch there (builder.requirements narrows to it).
+      availabilityZone: 'us-east-1b',
       publicIp: true,
     });
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstanceTypeOfferingsCommand, {

@@ -68,7 +68,12 @@ describe('docs/recipe.schema.json', () => {
 
     // Assess
     expect(required).toEqual(['name', 'base', 'builder', 'bootstrap']);
-    expect(properties.builder?.required).toEqual(['instanceType']);
+    // The builder's size: exactly one of instanceType and requirements (a oneOf, not `required`).
+    expect(properties.builder?.required).toBeUndefined();
+    expect((properties.builder as { oneOf?: unknown }).oneOf).toEqual([
+      { required: ['instanceType'] },
+      { required: ['requirements'] },
+    ]);
     expect(properties.bootstrap?.required).toBeUndefined();
     expect(properties.image?.required).toBeUndefined();
   });

@@ -6,6 +6,7 @@ import {
   sweepLeftovers,
 } from '../../../functions/sweep-leftovers/core.js';
 import { logger } from '../../../lib/logger.js';
+import { captureEmf } from '../emf.js';
 import { awsError } from '../functions/fixtures.js';
 import { bakeIn, bakeTag, emptyWorld, fakeEc2, hoursAgo, left, NOW, type World } from './fake-ec2.js';
 
@@ -94,6 +95,18 @@ describe('sweepLeftovers', () => {
       expect(report.problems).toEqual([]);
     },
   );
+
+  it('counts the resources it removed as LeftoversRemoved, and none in a dry run', async () => {
+    const emf = captureEmf();
+    try {
+      await sweep(worlds(), { [OURS]: 'FAILED', [OTHER]: 'RUNNING' }).run;
+      await sweep(worlds(), { [OURS]: 'FAILED', [OTHER]: 'RUNNING' }, { dryRun: true }).run;
+      // A failed bake's builder, image and snapshot in each of two regions.
+      expect(emf.summary()).toEqual([{ name: 'LeftoversRemoved', dims: [], value: 6, values: {} }]);
+    } finally {
+      emf.stop();
+    }
+  });
 
   it.each(['RUNNING', 'PENDING_REDRIVE'])('leaves a %s bake as it is', async (status) => {
     const w = worlds();
