@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { wrapNewClients } from './aws/clients.js';
@@ -9,10 +8,25 @@ import { StateInputInvalidError } from './errors.js';
 import { logger } from './logger.js';
 import { metrics } from './metrics.js';
 import { problemsOf, problemsText } from './problems.js';
-import { tracer } from './tracer.js';
 
-// Every SDK client a function makes is an X-Ray subsegment of its invocation (a no-op outside Lambda).
-wrapNewClients((client) => tracer.captureAWSv3Client(client));
+/**
+ * X-Ray only where it can work: in Lambda with tracing on. Elsewhere (the local runner, tests)
+ * the tracer and the X-Ray SDK are not even evaluated, which keeps a local bake's start-up short.
+ */
+const tracing =
+  process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined && process.env.POWERTOOLS_TRACE_ENABLED !== 'false'
+    ? await traced()
+    : undefined;
+
+async function traced(): Promise<MiddlewareObj> {
+  const [{ tracer }, { captureLambdaHandler }] = await Promise.all([
+    import('./tracer.js'),
+    import('@aws-lambda-powertools/tracer/middleware'),
+  ]);
+  // Every SDK client a function makes is an X-Ray subsegment of its invocation.
+  wrapNewClients((client) => tracer.captureAWSv3Client(client));
+  return captureLambdaHandler(tracer, { captureResponse: false });
+}
 
 /**
  * The one middy stack every function uses: an X-Ray segment per invocation (without the response,
@@ -26,7 +40,7 @@ export function makeHandler<S extends z.ZodType, O>(
   work: (input: z.output<S>, context: Context) => Promise<O>,
 ) {
   return middy<unknown, O, Error, Context>()
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(tracing ? [tracing] : [])
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({

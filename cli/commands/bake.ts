@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { BakeReport } from '../../lib/bakes/report.js';
+import { type Timeline, timelineSchema } from '../../lib/bakes/timeline.js';
 import { INPUT_ERROR_NAMES } from '../../lib/errors.js';
 import { formatProblems, loadRecipeFile } from '../../lib/recipe/load.js';
 import { AWS_REGIONS } from '../../lib/regions.js';
@@ -6,6 +8,7 @@ import type { LocalBakeResult, Progress } from '../../local/runner.js';
 import { parse, showHelp } from '../args.js';
 import { EXIT, UsageError } from '../errors.js';
 import { type Io, printJson, table } from '../io.js';
+import { HTML_OPTION, timelineBlock, writeHtmlReport } from '../report.js';
 
 /**
  * `npm run bake -- <recipe>` and `ami-bake bake <recipe> --local`: one command, two front ends
@@ -32,6 +35,8 @@ Options:
                                       throttling, late and duplicate events) on a 60x clock, and
                                       print how long each stage would take in AWS
   --bootstrap-minutes <n>             with --rehearse: how long the recipe's script runs (default 5)
+  --html <file>                       also write the bake as one self-contained HTML page (timeline,
+                                      images per region, events) to share in a review
   --print-input                       print the state machine input for this recipe (to start a deployed
                                       bake with aws stepfunctions start-execution) and exit; creates nothing
   --verbose                           also print the handlers' structured logs
@@ -65,6 +70,7 @@ const OPTIONS = {
   'print-input': { type: 'boolean', default: false },
   rehearse: { type: 'boolean', default: false },
   'bootstrap-minutes': { type: 'string' },
+  ...HTML_OPTION,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -80,6 +86,7 @@ interface Options {
   printInput: boolean;
   rehearse: boolean;
   bootstrapMinutes?: number;
+  html?: string;
 }
 
 /** Bad arguments throw UsageError: cli/main.ts answers them as for every command (exit 2). */
@@ -116,6 +123,7 @@ function options(argv: string[]): Options | 'help' {
     printInput: values['print-input'],
     rehearse: values.rehearse,
     bootstrapMinutes: minutes === undefined ? undefined : Number(minutes),
+    ...(values.html ? { html: values.html } : {}),
   };
 }
 
@@ -183,6 +191,10 @@ async function bake(o: Options, io: Io): Promise<number> {
   });
   if (o.json) printJson(io, jsonResult(result));
   else printResult(io, result);
+  if (o.html) {
+    const path = writeHtmlReport(o.html, htmlReport(result, io.now()));
+    if (!o.json) io.out(`HTML report: ${path}`);
+  }
   if (result.status === 'succeeded') return EXIT.ok;
   if (result.status === 'unannounced') return EXIT.notAnnounced;
   return result.failure && INPUT_ERROR_NAMES.includes(result.failure.error) ? EXIT.badInput : EXIT.bakeFailed;
@@ -249,6 +261,7 @@ function printResult(io: Io, r: LocalBakeResult) {
     lines.push(`  ${e['detail-type']}${d.stage ? ` (stage ${d.stage}: ${d.error})` : ''}`);
   }
   lines.push(...retentionLines(r));
+  lines.push(...timelineBlock(timelineOf(r)));
   lines.push('');
   if (r.profile === 'realistic') {
     const total = r.stages.reduce((sum, st) => sum + st.awsSeconds, 0);
@@ -301,4 +314,31 @@ function retentionLines(r: LocalBakeResult): string[] {
     for (const problem of report.problems) lines.push(`  problem: ${problem}`);
   }
   return lines;
+}
+
+/** The timeline Bake Succeeded or Bake Failed carried (publishEvent drew it from the states' times). */
+function timelineOf(r: LocalBakeResult): Timeline | undefined {
+  const ended = r.events.find(
+    (e) => e['detail-type'] === 'Bake Succeeded' || e['detail-type'] === 'Bake Failed',
+  );
+  const parsed = timelineSchema.safeParse(ended?.detail.timeline);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function htmlReport(r: LocalBakeResult, now: Date): BakeReport {
+  const images = r.architectures
+    ? Object.entries(r.architectures).flatMap(([architecture, byRegion]) =>
+        Object.entries(byRegion ?? {}).map(([region, i]) => ({ architecture, region, ...i })),
+      )
+    : Object.entries(r.images).map(([region, i]) => ({ region, ...i }));
+  return {
+    bakeId: r.bakeId,
+    recipe: r.recipe,
+    status: r.status,
+    timeline: timelineOf(r),
+    images,
+    ...(r.failure ? { failure: r.failure } : {}),
+    events: r.events.map((e) => ({ detailType: e['detail-type'], detail: e.detail })),
+    generatedAt: now.toISOString(),
+  };
 }

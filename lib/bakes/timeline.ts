@@ -79,7 +79,8 @@ export function renderGantt(timeline: Timeline, width = 48): string[] {
   const labelWidth = Math.max(5, ...labels.map((l) => l.length));
   const scale = (s: number) => Math.min(width, Math.round((s / total) * width));
   const rows = timeline.bars.map((bar, i) => {
-    const from = scale(bar.startSeconds);
+    // A stage that starts at the very end still gets the last column.
+    const from = Math.min(scale(bar.startSeconds), width - 1);
     const end = bar.endSeconds ?? timeline.totalSeconds;
     // Every stage gets at least one column, so a 0.1 s stage is still seen to have happened.
     const to = Math.max(from + 1, scale(end));

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BAKE_ID, cli, EXECUTION_ARN, STATE_MACHINE_ARN, useFakeAws } from './helpers.js';
 import { execution, failedBake, IMAGES, progressing, succeededBake, unannouncedBake } from './history.js';
@@ -63,6 +66,37 @@ describe('ami-bake status and watch (Step Functions answered by a fake with real
         status.stages.map((s: { name: string; seconds: number }) => [s.name, s.seconds]),
       );
       expect(timings).toMatchObject({ WaitForBuilder: 312, WaitForImage: 240, CopyImages: 600 });
+    });
+
+    it('draws the timeline, the copies side by side, and writes the HTML report with --html', async () => {
+      // Prepare
+      const { history, output } = succeededBake();
+      aws.reply(({ target: t }) =>
+        t.endsWith('DescribeExecution')
+          ? {
+              body: execution('SUCCEEDED', { stopDate: 1795662000 + 1200, output: JSON.stringify(output) }),
+            }
+          : { body: { events: history.events } },
+      );
+      const file = join(mkdtempSync(join(tmpdir(), 'ami-bake-status-')), 'bake.html');
+
+      // Act
+      const { code, stdout, stderr } = await cli('status', BAKE_ID, ...target, '--html', file);
+
+      // Assess
+      expect(code).toBe(0);
+      const chart = stdout.slice(stdout.indexOf('Timeline:'));
+      const rows = chart.split('\n').filter((l) => l.includes('│'));
+      const bar = (region: string) =>
+        rows.find((r) => r.trimStart().startsWith(`CopyImages ${region}`)) ?? '';
+      const start = (row: string) => row.slice(row.indexOf('│') + 1).search(/\S/);
+      expect(bar('eu-west-1')).not.toBe('');
+      // Side by side: the copies start in the same column (within one) of the chart.
+      expect(Math.abs(start(bar('eu-west-1')) - start(bar('ap-southeast-2')))).toBeLessThanOrEqual(1);
+      expect(stderr).toContain(`HTML report: ${file}`);
+      const html = readFileSync(file, 'utf8');
+      expect(html).toContain('data-lane="eu-west-1"');
+      expect(html).toContain(BAKE_ID);
     });
 
     it('takes the execution ARN that start printed instead of a bake id, without a stack', async () => {

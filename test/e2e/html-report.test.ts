@@ -5,11 +5,14 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../lib/bakes/report.js';
 import { timelineOf } from '../../lib/bakes/timeline.js';
+import { cli } from '../cli/helpers.js';
 import { launchChromium, openFile } from './browser.js';
+import { useEmulator } from './helpers.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, 0) + s * 1000).toISOString();
 
 describe('the HTML bake report in a real browser (headless Chromium)', () => {
+  useEmulator();
   let browser: Browser;
   const dir = mkdtempSync(join(tmpdir(), 'ami-bake-report-'));
 
@@ -68,6 +71,34 @@ describe('the HTML bake report in a real browser (headless Chromium)', () => {
     expect(eu.width).toBeGreaterThan(0);
     expect(await page.locator('#images tbody tr').count()).toBe(2);
     expect(await page.title()).toBe('ami-bake web_1');
+    expect(problems).toEqual([]);
+  });
+
+  it('renders the report of a real local bake (ami-bake bake --local --html): its stages, copies side by side, images', async () => {
+    const file = join(dir, 'example.html');
+
+    const { code, stdout } = await cli('bake', 'recipes/example.yml', '--local', '--html', file);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain(`HTML report: ${file}`);
+    // The text chart too: one row per copy region.
+    expect(stdout).toMatch(/Timeline:\n[\s\S]*CopyImages eu-west-1 +│[\s\S]*CopyImages ap-southeast-2 +│/);
+    const { page, problems } = await openFile(browser, file);
+    const stages = await page
+      .locator('#timeline g.bar')
+      .evaluateAll((bars) =>
+        bars.map((b) => `${b.getAttribute('data-stage')} ${b.getAttribute('data-lane')}`.trim()),
+      );
+    expect(stages).toEqual(
+      expect.arrayContaining([
+        'ResolveRecipe',
+        'WaitForBuilder',
+        'CopyImages eu-west-1',
+        'CopyImages ap-southeast-2',
+      ]),
+    );
+    expect(await page.locator('#images tbody tr').count()).toBe(3);
+    expect(await page.locator('details.event').count()).toBe(2);
     expect(problems).toEqual([]);
   });
 });

@@ -43,6 +43,14 @@ describe('a bake timeline', () => {
     expect(a).toContain('│█ ');
   });
 
+  it('draws a stage that starts at the very end in the last column', () => {
+    const t = timelineOf([
+      { stage: 'A', startedAt: at(0), endedAt: at(100), outcome: 'succeeded' },
+      { stage: 'B', startedAt: at(100), endedAt: at(100), outcome: 'succeeded' },
+    ]);
+    expect(renderGantt(t ?? expect.fail('no timeline'), 10)[1]).toMatch(/│ {9}█│/);
+  });
+
   it('runs a running stage to now', () => {
     const t = timelineOf([{ stage: 'WaitForImage', startedAt: at(0), outcome: 'running' }], new Date(at(30)));
     expect(t?.totalSeconds).toBe(30);
