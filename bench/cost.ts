@@ -7,19 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+// us-east-1 list prices, one home with the BakeCost metric's estimate (lib/cost.ts).
+import { PRICES } from '../lib/cost.js';
 import { type CallRecord, PROFILES } from '../local/aws-behaviour/index.js';
 import { exampleRecipe, median, type Section, withEmulator } from './section.js';
 
-/** us-east-1 list prices, read on the pages named in PRICE_SOURCES. */
-export const PRICES = {
-  transition: 0.025 / 1000,
-  lambdaGbSecond: 0.0000133334,
-  lambdaRequest: 0.2 / 1e6,
-  customEvent: 1 / 1e6,
-  dynamoWrite: 0.625 / 1e6,
-  dynamoRead: 0.125 / 1e6,
-  kmsRequest: 0.03 / 10_000,
-};
+export { PRICES };
 
 const PRICE_ROWS = [
   [

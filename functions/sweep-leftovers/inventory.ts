@@ -9,6 +9,7 @@ import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { snapshotIdsOf } from '../../lib/aws/images.js';
 import { config } from '../../lib/config.js';
 import { TAG } from '../../lib/tags.js';
+import { pages } from '../../lib/aws/pages.js';
 
 /** One resource a bake created, as the sweeper found it. */
 export interface Leftover {
@@ -72,17 +73,6 @@ export async function findLeftovers(
   for (const i of images) add('image', i, i.ImageId, i.CreationDate, { snapshotIds: snapshotIdsOf(i) });
   for (const s of snapshots) add('snapshot', s, s.SnapshotId, s.StartTime);
   return found;
-}
-
-async function pages<T>(fetch: (token?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
-  const all: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    all.push(...page.items);
-    token = page.next;
-  } while (token);
-  return all;
 }
 
 function date(value: Date | string | undefined): Date | undefined {

@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, DescribeInstancesCommand, type Filter } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../aws/ec2.js';
 import { snapshotIdsOf } from '../aws/images.js';
+import { pages } from '../aws/pages.js';
 import { fromTags, TAG } from '../tags.js';
 
 /** One image of the recipe, as DescribeImages shows it. */
@@ -85,18 +86,4 @@ export async function recipeInventory(
     }),
     liveBakes: [...new Set(liveBakes.flatMap((i) => fromTags(i.Tags)[TAG.bakeId] ?? []))],
   };
-}
-
-/** Every page of a NextToken-paged call. */
-export async function pages<T>(
-  fetch: (token?: string) => Promise<{ items: T[]; next?: string }>,
-): Promise<T[]> {
-  const all: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    all.push(...page.items);
-    token = page.next;
-  } while (token);
-  return all;
 }

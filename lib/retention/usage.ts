@@ -12,9 +12,10 @@ import {
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { AutoScalingSend } from '../aws/autoscaling.js';
 import type { Ec2Send } from '../aws/ec2.js';
+import { pages } from '../aws/pages.js';
 import type { SsmSend } from '../aws/ssm.js';
 import { ARCHITECTURE_TOKEN } from '../recipe/schema.js';
-import { LIVE_STATES, pages } from './inventory.js';
+import { LIVE_STATES } from './inventory.js';
 import type { Reason } from './plan.js';
 
 export interface UsageClients {

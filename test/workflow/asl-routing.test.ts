@@ -38,7 +38,8 @@ const recipe: ResolvedRecipe = resolvedRecipeSchema.parse({
   base: { imageId: 'ami-0123456789abcdef0' },
   builder: { instanceType: 't3.small' },
   bootstrap: { platform: 'linux', script: 'echo hi' },
-  distribution: { regions: [REGION, 'eu-west-1', 'ap-southeast-2'] },
+  // It distributes, so the happy path runs DistributeImage (a recipe that does not skips it, below).
+  distribution: { regions: [REGION, 'eu-west-1', 'ap-southeast-2'], ssmParameter: '/ami-bake/web/image-id' },
 });
 
 const context: BakeContext = {
@@ -418,6 +419,36 @@ describe('the bake workflow, with and without a launch test', () => {
     expect(result.calls.LaunchTest).toBeUndefined();
     const published = result.calls.PublishBakeSucceeded?.[0] as { bake: Record<string, unknown> };
     expect(published.bake.tests).toBeUndefined();
+  });
+
+  it('skips DistributeImage for a recipe that distributes nothing: straight from Member to PublishBakeSucceeded', async () => {
+    // Prepare
+    const { ssmParameter: _, ...rest } = recipe.distribution;
+    const quiet = { ...recipe, distribution: rest };
+
+    // Act
+    const result = await run({
+      ResolveRecipe: (input) => ({ ...(input as typeof bakeInput), recipe: quiet, context }),
+    });
+
+    // Assess
+    expect(result.status).toBe('succeeded');
+    expect(result.visited).toEqual(HAPPY_PATH.filter((s) => s !== 'DistributeImage'));
+    expect(result.calls.DistributeImage).toBeUndefined();
+  });
+
+  it('runs DistributeImage for a recipe that names launch templates only', async () => {
+    const { ssmParameter: _, ...rest } = recipe.distribution;
+    const templated = {
+      ...recipe,
+      distribution: { ...rest, launchTemplates: [{ name: 'web', setDefault: true }] },
+    };
+
+    const result = await run({
+      ResolveRecipe: (input) => ({ ...(input as typeof bakeInput), recipe: templated, context }),
+    });
+
+    expect(result.visited).toEqual(HAPPY_PATH);
   });
 
   it('launches one test instance per type from the new image, waits with the test budget, and records each pass under $.tests', async () => {
