@@ -22,6 +22,7 @@ const ec2Arn = (type) => sub(`arn:\${AWS::Partition}:ec2:*:\${AWS::AccountId}:${
 const INSTANCE = ec2Arn('instance');
 const VOLUME = ec2Arn('volume');
 const NETWORK_INTERFACE = ec2Arn('network-interface');
+const SPOT_REQUEST = ec2Arn('spot-instances-request');
 const IMAGE = sub('arn:${AWS::Partition}:ec2:*::image/*');
 const SNAPSHOT = sub('arn:${AWS::Partition}:ec2:*::snapshot/*');
 const ANY_KEY = sub('arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*');
@@ -87,13 +88,20 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
     onOwn('ReadOwnConsoles', ['ec2:GetConsoleOutput'], INSTANCE),
     settleWaits,
   ];
+  // A Spot builder's persistent request is cancelled before its instance is terminated, or EC2
+  // would launch another (lib/cleanup/builders.ts); only requests carrying this stack's tag.
+  const cancelSpot = onOwn('CancelOwnSpotRequests', ['ec2:CancelSpotInstanceRequests'], SPOT_REQUEST);
   const remove = [
+    cancelSpot,
     onOwn('TerminateOwnInstances', ['ec2:TerminateInstances'], INSTANCE),
     // Lifting the protection FinalizeImage set (image.deregistrationProtection) comes first.
     onOwn('DeregisterOwnImages', ['ec2:DisableImageDeregistrationProtection', 'ec2:DeregisterImage'], IMAGE),
     onOwn('DeleteOwnSnapshots', ['ec2:DeleteSnapshot'], SNAPSHOT),
   ];
-  const cleanup = [describe('DescribeInstances', 'DescribeImages', 'DescribeSnapshots'), ...remove];
+  const cleanup = [
+    describe('DescribeInstances', 'DescribeImages', 'DescribeSnapshots', 'DescribeSpotInstanceRequests'),
+    ...remove,
+  ];
   // Base images: AWS public parameters, or the project's own under /ami-bake/ (docs/recipes.md).
   const readParameters = allow(
     'ReadParameters',
@@ -162,7 +170,9 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
           StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
         },
       ),
-      tagAtCreation('TagAtLaunch', 'RunInstances', [INSTANCE, VOLUME]),
+      // builder.spot: the persistent Spot request RunInstances creates, tagged with this stack.
+      allow('LaunchOwnSpotRequests', ['ec2:RunInstances'], SPOT_REQUEST, ownRequest),
+      tagAtCreation('TagAtLaunch', 'RunInstances', [INSTANCE, VOLUME, SPOT_REQUEST]),
       ...ec2UsesKeys,
     ],
     registerWait: [...checkWaits, waitTable('PutItem', 'DeleteItem')],
@@ -217,7 +227,8 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
       ),
     ],
     terminateBuilder: [
-      describe('DescribeInstances'),
+      describe('DescribeInstances', 'DescribeSpotInstanceRequests'),
+      cancelSpot,
       onOwn('TerminateOwnBuilders', ['ec2:TerminateInstances'], INSTANCE),
     ],
     // Test instances: only from this stack's images (the one being tested), only tagged as this
@@ -282,7 +293,14 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
     api: [
       readParameters,
       // DescribeLaunchTemplateVersions and Auto Scaling: POST /recipes/{name}/retire checks uses.
-      describe('DescribeImages', 'DescribeInstances', 'DescribeSnapshots', 'DescribeLaunchTemplateVersions'),
+      describe(
+        'DescribeImages',
+        'DescribeInstances',
+        'DescribeSnapshots',
+        'DescribeLaunchTemplateVersions',
+        // A cancel of a Spot bake cancels its Spot requests before terminating its builder.
+        'DescribeSpotInstanceRequests',
+      ),
       allow(
         'ReadAutoScaling',
         ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLaunchConfigurations'],

@@ -82,7 +82,14 @@ export async function cleanupEnded(
     (AWS_REGIONS as readonly unknown[]).includes(r),
   );
   const report = await cleanupReport(() =>
-    cleanup({ bakeId, regions: [deps.buildRegion, ...targets] }, deps.cleanup),
+    cleanup(
+      {
+        bakeId,
+        regions: [deps.buildRegion, ...targets],
+        ...(recipe?.builder?.spot !== undefined ? { spot: true } : {}),
+      },
+      deps.cleanup,
+    ),
   );
   logger.info('cleaned up after an ended execution', { bakeId, status, cleanup: report });
   if (!publish) return { bakeId, status, cleanup: report, eventPublished: false };

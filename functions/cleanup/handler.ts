@@ -22,6 +22,7 @@ const input = z
           .object({ regions: z.array(z.unknown()) })
           .partial()
           .optional(),
+        builder: z.object({ spot: z.unknown() }).partial().optional().catch(undefined),
       })
       .optional()
       .catch(undefined),
@@ -59,6 +60,7 @@ export const handler = makeHandler(input, async (state) => {
         snapshots: inRegion(known.snapshots),
       },
       members,
+      spot: state.recipe?.builder?.spot !== undefined,
     },
     { ec2, now: () => new Date() },
   );

@@ -55,7 +55,8 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
     subnetId: builder.subnetId,
     publicIp: builder.associatePublicIp === true,
   };
-  const launch = (instanceType: string, first: boolean) =>
+  const spot = builder.spot;
+  const launch = (instanceType: string, market: Market, first: boolean) =>
     deps.ec2.send(
       new RunInstancesCommand({
         ImageId: context.base.imageId,
@@ -63,14 +64,32 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
         MinCount: 1,
         MaxCount: 1,
         // Same token on a retried invocation: AWS returns the first launch instead of a second builder.
-        // One token per candidate (EC2 refuses a token reused with other parameters); the first keeps
-        // the single-type token, so a retry of an execution started before candidates existed matches.
-        ClientToken: first
-          ? clientToken('launch', context.bakeId)
-          : clientToken('launch', context.bakeId, instanceType, 'on-demand'),
+        // One token per candidate and market (EC2 refuses a token reused with other parameters); the
+        // first on-demand launch keeps the single-type token, so a retry of an execution started
+        // before candidates existed matches.
+        ClientToken:
+          first && market === 'on-demand'
+            ? clientToken('launch', context.bakeId)
+            : clientToken('launch', context.bakeId, instanceType, market),
         UserData: Buffer.from(userData, 'utf8').toString('base64'),
         IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
         InstanceInitiatedShutdownBehavior: 'stop',
+        // The builder must stop to be imaged, and EC2 stops a Spot instance only when its request is
+        // persistent and interruption means stop. A persistent request relaunches an instance
+        // whose instance is terminated, so every path that terminates a builder cancels the
+        // bake's requests first, found by the bake's tag (lib/cleanup/builders.ts).
+        ...(market === 'spot'
+          ? {
+              InstanceMarketOptions: {
+                MarketType: 'spot' as const,
+                SpotOptions: {
+                  SpotInstanceType: 'persistent' as const,
+                  InstanceInterruptionBehavior: 'stop' as const,
+                  ...(spot?.maxPrice ? { MaxPrice: spot.maxPrice } : {}),
+                },
+              },
+            }
+          : {}),
         MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
         NetworkInterfaces: [
           {
@@ -85,46 +104,64 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
         TagSpecifications: [
           { ResourceType: 'instance', Tags: tags },
           { ResourceType: 'volume', Tags: tags },
+          ...(market === 'spot' ? [{ ResourceType: 'spot-instances-request' as const, Tags: tags }] : []),
         ],
       }),
     );
   const candidates = context.instanceTypes?.length ? context.instanceTypes : [String(builder.instanceType)];
-  const launched = await firstLaunched(candidates, launch, deps);
+  // Spot first for each type, then on-demand unless the recipe forbids it.
+  const markets: Market[] = spot
+    ? spot.fallbackToOnDemand
+      ? ['spot', 'on-demand']
+      : ['spot']
+    : ['on-demand'];
+  const launched = await firstLaunched(candidates, markets, launch, deps);
   return { ...launched, region: context.buildRegion, at: deps.now().toISOString() };
 }
 
+type Market = LaunchAttempt['market'];
+
 /**
  * Launches the candidates in order until one starts (ResolveRecipe ordered them cheapest first),
- * recording each capacity refusal; fails with all of them when none starts or time runs short.
+ * each in the given markets in order, recording each capacity refusal; fails with all of them when
+ * none starts or time runs short.
  */
 async function firstLaunched(
   candidates: string[],
-  launch: (instanceType: string, first: boolean) => Promise<{ Instances?: { InstanceId?: string }[] }>,
+  markets: Market[],
+  launch: (
+    instanceType: string,
+    market: Market,
+    first: boolean,
+  ) => Promise<{ Instances?: { InstanceId?: string }[] }>,
   deps: Pick<LaunchDeps, 'remainingMs'>,
 ) {
   const attempts: LaunchAttempt[] = [];
-  const refused = () => attempts.map((a) => `${a.instanceType} (${a.error})`).join(', ');
-  for (const [i, instanceType] of candidates.entries()) {
-    if (i > 0 && deps.remainingMs && deps.remainingMs() < LAUNCH_RESERVE_MS) {
+  // Spot tries are named as such; on-demand ones by type only, as before Spot existed.
+  const named = (t: { instanceType: string; market: Market }) =>
+    t.market === 'spot' ? `${t.instanceType} on Spot` : t.instanceType;
+  const refused = () => attempts.map((a) => `${named(a)} (${a.error})`).join(', ');
+  const tries = candidates.flatMap((instanceType, i) =>
+    markets.map((market) => ({ instanceType, market, i })),
+  );
+  for (const [n, { instanceType, market, i }] of tries.entries()) {
+    if (n > 0 && deps.remainingMs && deps.remainingMs() < LAUNCH_RESERVE_MS) {
+      const left = tries.slice(n).map(named);
       throw new BuilderCapacityError(
-        `EC2 refused ${refused()}, and the launch ran out of time before ${candidates.slice(i).join(', ')}`,
+        `EC2 refused ${refused()}, and the launch ran out of time before ${left.join(', ')}`,
         attempts,
       );
     }
     try {
-      const { Instances = [] } = await launch(instanceType, i === 0);
+      const { Instances = [] } = await launch(instanceType, market, i === 0);
       const instanceId = Instances[0]?.InstanceId;
       if (!instanceId) throw new Error('RunInstances returned no instance');
-      return {
-        instanceId,
-        instanceType,
-        market: 'on-demand' as const,
-        ...(attempts.length > 0 ? { attempts } : {}),
-      };
+      return { instanceId, instanceType, market, ...(attempts.length > 0 ? { attempts } : {}) };
     } catch (error) {
       const { name, message } = error as Error;
-      if (!CAPACITY_ERRORS.has(name)) throw error;
-      attempts.push({ instanceType, market: 'on-demand', error: name, message });
+      const refusal = CAPACITY_ERRORS.has(name) || (market === 'spot' && SPOT_ERRORS.has(name));
+      if (!refusal) throw error;
+      attempts.push({ instanceType, market, error: name, message });
     }
   }
   throw new BuilderCapacityError(`EC2 refused every candidate type: ${refused()}`, attempts);
@@ -140,6 +177,19 @@ export const CAPACITY_ERRORS: ReadonlySet<string> = new Set([
   'Unsupported',
   'InstanceLimitExceeded',
   'VcpuLimitExceeded',
+]);
+
+/**
+ * Spot refusals that on-demand (or another type) may not meet (EC2 API error codes, "Error codes
+ * for the Amazon EC2 API"): no Spot capacity, a maximum price below the Spot price, the account's
+ * Spot quotas.
+ */
+export const SPOT_ERRORS: ReadonlySet<string> = new Set([
+  'InsufficientCapacity',
+  'UnfulfillableCapacity',
+  'SpotMaxPriceTooLow',
+  'MaxSpotInstanceCountExceeded',
+  'MaxSpotFleetRequestCountExceeded',
 ]);
 
 export function blockDeviceMappings(

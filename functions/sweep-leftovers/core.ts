@@ -1,6 +1,7 @@
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import type { Ec2Send } from '../../lib/aws/ec2.js';
+import { cancelSpotRequests } from '../../lib/cleanup/builders.js';
 import { cleanup } from '../../lib/cleanup/core.js';
 import { emptyCleanupReport } from '../../lib/cleanup/report.js';
 import { logger } from '../../lib/logger.js';
@@ -129,10 +130,13 @@ async function sweepBake(
       try {
         const done =
           v.action === 'terminate-builders'
-            ? await terminateBuilders(region, here, options.dryRun, deps.ec2(region))
+            ? await terminateBuilders(bakeId, region, here, options.dryRun, deps.ec2(region))
             : options.dryRun
               ? planned(region, here)
-              : await cleanup({ bakeId, regions: [region] }, { ec2: deps.ec2 });
+              : await cleanup(
+                  { bakeId, regions: [region], ...(here.some((l) => l.spot) ? { spot: true } : {}) },
+                  { ec2: deps.ec2 },
+                );
         swept.terminatedInstances.push(...done.terminatedInstances);
         swept.deregisteredImages.push(...done.deregisteredImages);
         swept.deletedSnapshots.push(...done.deletedSnapshots);
@@ -148,8 +152,16 @@ async function sweepBake(
   report.problems.push(...swept.problems.map((p) => `${bakeId} ${p}`));
 }
 
-async function terminateBuilders(region: string, here: Leftover[], dryRun: boolean, ec2: Ec2Send) {
+async function terminateBuilders(
+  bakeId: string,
+  region: string,
+  here: Leftover[],
+  dryRun: boolean,
+  ec2: Ec2Send,
+) {
   const instanceIds = here.filter((l) => l.kind === 'instance').map((l) => l.id);
+  // A Spot builder's persistent request would launch a new one: cancelled first, found by tag.
+  if (here.some((l) => l.spot) && !dryRun) await cancelSpotRequests(ec2, bakeId);
   if (instanceIds.length > 0 && !dryRun) {
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
   }

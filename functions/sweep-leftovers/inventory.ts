@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { snapshotIdsOf } from '../../lib/aws/images.js';
+import { pages } from '../../lib/aws/pages.js';
 import { config } from '../../lib/config.js';
 import { TAG } from '../../lib/tags.js';
-import { pages } from '../../lib/aws/pages.js';
 
 /** One resource a bake created, as the sweeper found it. */
 export interface Leftover {
@@ -21,6 +21,8 @@ export interface Leftover {
   createdAt?: Date;
   /** Of an image: the snapshots behind it, which its deregistration leaves behind. */
   snapshotIds?: string[];
+  /** Of an instance: a Spot builder, whose persistent request is cancelled before it is terminated. */
+  spot?: true;
 }
 
 /**
@@ -69,7 +71,9 @@ export async function findLeftovers(
     const bakeId = r.Tags?.find((t) => t.Key === TAG.bakeId)?.Value;
     if (id && bakeId) found.push({ kind, id, region, bakeId, createdAt: date(at), ...more });
   };
-  for (const i of instances) add('instance', i, i.InstanceId, i.LaunchTime);
+  for (const i of instances) {
+    add('instance', i, i.InstanceId, i.LaunchTime, i.InstanceLifecycle === 'spot' ? { spot: true } : {});
+  }
   for (const i of images) add('image', i, i.ImageId, i.CreationDate, { snapshotIds: snapshotIdsOf(i) });
   for (const s of snapshots) add('snapshot', s, s.SnapshotId, s.StartTime);
   return found;

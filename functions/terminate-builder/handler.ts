@@ -4,6 +4,15 @@ import { config } from '../../lib/config.js';
 import { makeHandler } from '../../lib/handler.js';
 import { terminateBuilder } from './core.js';
 
-export const handler = makeHandler(z.object({ context: z.object({ bakeId: z.string() }) }), (input) =>
+const input = z.object({
+  context: z.object({ bakeId: z.string() }),
+  // The whole state arrives; only whether the recipe asked for Spot matters here.
+  recipe: z
+    .object({ builder: z.object({ spot: z.unknown() }).partial().optional() })
+    .optional()
+    .catch(undefined),
+});
+
+export const handler = makeHandler(input, (input) =>
   terminateBuilder(input, { ec2: ec2(config().AWS_REGION), now: () => new Date() }),
 );

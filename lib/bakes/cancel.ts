@@ -83,6 +83,7 @@ export async function cancelBake(request: CancelRequest, deps: CancelDeps): Prom
       bakeId,
       regions: [deps.buildRegion, ...targets],
       ...(members.length ? { members } : {}),
+      ...(recipe?.builder?.spot !== undefined ? { spot: true } : {}),
     }),
   );
 

@@ -10,7 +10,7 @@ import { snapshotIdsOf } from '../aws/images.js';
 import { CleanupIncompleteError } from '../errors.js';
 import type { CleanupReport } from '../state.js';
 import { bakeFilter } from '../tags.js';
-import { liveInstances } from './builders.js';
+import { cancelSpotRequests, liveInstances } from './builders.js';
 import { imageById, instanceById, isNotFound } from './by-id.js';
 import type { KnownResources } from './known.js';
 import { emptyCleanupReport, incompleteMessage } from './report.js';
@@ -32,6 +32,12 @@ export interface CleanupInput {
    * it creates with its own id; a failure of one architecture removes every architecture's.
    */
   members?: readonly string[];
+  /**
+   * The recipe asked for Spot builders: the bake's Spot requests (found by tag) are cancelled
+   * before its instances are terminated, or a persistent request would launch a new builder.
+   * Bakes without Spot make no requests, and no call looks for them.
+   */
+  spot?: boolean;
 }
 
 /**
@@ -84,6 +90,7 @@ export async function cleanup(input: CleanupInput, deps: CleanupDeps): Promise<C
           report,
         };
         try {
+          if (input.spot) await cancelSpotRequests(run.ec2, bakeId);
           await removeInstances(run);
           const snapshotIds = await removeImages(run);
           await removeSnapshots(run, snapshotIds);

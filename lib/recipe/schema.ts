@@ -190,6 +190,28 @@ const instanceTypesByArchitecture = z
   .strictObject({ x86_64: instanceTypeName.optional(), arm64: instanceTypeName.optional() })
   .refine((t) => Object.keys(t).length > 0, 'name an instance type for x86_64, arm64 or both');
 
+/**
+ * Spot builders: each candidate type is tried on Spot first (a persistent request that stops, as
+ * the builder must stop to be imaged), then on-demand unless the recipe forbids it.
+ */
+export const spotSchema = z
+  .strictObject({
+    fallbackToOnDemand: z
+      .boolean({ error: 'must be true or false' })
+      .default(true)
+      .describe('When EC2 refuses a Spot launch (no capacity, price too low), launch the type on-demand.'),
+    maxPrice: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, {
+        error: 'must be a price per hour in US dollars, such as "0.05"',
+        abort: true,
+      })
+      .refine((p) => Number(p) > 0, 'must be more than 0')
+      .optional()
+      .describe("Highest price per hour, in US dollars. Default: the on-demand price (EC2's default)."),
+  })
+  .describe('Launch the builder on Spot capacity, falling back to on-demand by default.');
+
 export const builderSchema = z
   .strictObject({
     instanceType: z
@@ -223,6 +245,9 @@ export const builderSchema = z
       .describe('Name or ARN. Default: the stack builder profile.'),
     volumes: volumesSchema.default(() => volumesSchema.parse({})),
     tags: tags.default({}),
+    spot: spotSchema
+      .optional()
+      .describe('Launch the builder on Spot capacity (docs/recipes.md#builderspot).'),
   })
   .superRefine(
     (b, ctx) => {

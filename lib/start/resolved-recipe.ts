@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 
-type LooseRecipe = { name?: unknown; distribution?: { regions?: unknown[] } };
+type LooseRecipe = { name?: unknown; distribution?: { regions?: unknown[] }; builder?: { spot?: unknown } };
 
 /**
  * The recipe a bake ran with. Executions are started with a recipe name only (ResolveRecipe loads

@@ -50,7 +50,8 @@ export interface StateResults {
   CopyImage: z.infer<typeof imageRefSchema>;
   WaitForCopy: z.infer<typeof copySchema>;
   FinalizeImage: z.infer<typeof finalizedSchema>;
-  TerminateBuilder: { instanceIds: string[]; at: string };
+  /** spotRequestIds: a Spot bake's requests, cancelled first (builder.spot). */
+  TerminateBuilder: { instanceIds: string[]; spotRequestIds?: string[]; at: string };
   /** Each child's final state (a whole one-architecture bake), in the order of context.architectures. */
   BakeArchitectures: ChildState[];
   /** One child's final state: startExecution.sync:2's Output (OutputPath). */

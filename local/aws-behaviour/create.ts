@@ -15,7 +15,7 @@ import { child, parseXml, select, text } from './xml.js';
 export async function create(ctx: Ec2Context): Promise<Reply | undefined> {
   switch (ctx.action) {
     case 'RunInstances':
-      return idempotent(ctx, () => runInstances(ctx));
+      return idempotent(ctx, () => runInstances(ctx, ctx.params));
     case 'CreateImage':
       return withUniqueName(ctx, () => createImage(ctx));
     case 'CopyImage':
@@ -25,18 +25,30 @@ export async function create(ctx: Ec2Context): Promise<Reply | undefined> {
   }
 }
 
-async function runInstances(ctx: Ec2Context): Promise<Reply> {
-  const refused = await ctx.accounts.marketplace.launchError(ctx.region, ctx.params);
+/**
+ * RunInstances with these params; `relaunch`: EC2 fulfilling an existing persistent Spot request
+ * again (local/aws-behaviour/spot.ts), which makes no new request.
+ */
+export async function runInstances(
+  ctx: Ec2Context,
+  params: URLSearchParams,
+  relaunch = false,
+): Promise<Reply> {
+  const refused =
+    (await ctx.accounts.marketplace.launchError(ctx.region, params)) ?? ctx.state.spot?.launchError(params);
   if (refused) return refused;
-  const reply = await ctx.forward(ctx.params);
+  const reply = await ctx.forward(params);
   if (reply.status !== 200) return reply;
+  const ids: string[] = [];
   for (const item of select(parseXml(reply.body.toString()).root, 'instancesSet/item')) {
     const id = text(child(item, 'instanceId')) ?? '';
-    await ctx.accounts.marketplace.launched(ctx.region, id, ctx.params.get('ImageId') ?? '');
+    await ctx.accounts.marketplace.launched(ctx.region, id, params.get('ImageId') ?? '');
     ctx.model.launched(ctx.region, id);
-    ctx.accounts.launched(ctx.region, id, ctx.params);
-    created(ctx, 'instance', id);
+    ctx.accounts.launched(ctx.region, id, params);
+    created(ctx, 'instance', id, params);
+    ids.push(id);
   }
+  if (!relaunch) ctx.state.spot?.launched(ctx.region, params, ids);
   return reply;
 }
 
@@ -162,9 +174,10 @@ async function tag(ctx: Ec2Context, resources: string[], specs: TagSpecification
   if (reply.status !== 200) throw new Error(`CreateTags upstream answered ${reply.status}: ${reply.body}`);
 }
 
-function created(ctx: Ec2Context, kind: 'instance' | 'image', id: string): void {
-  const bakeId = tagSpecificationsOf(ctx.params)
+function created(ctx: Ec2Context, kind: 'instance' | 'image', id: string, params = ctx.params): void {
+  const bakeId = tagSpecificationsOf(params)
     .flatMap((s) => s.tags)
     .find((t) => t.key === TAG.bakeId)?.value;
-  ctx.state.created.push({ kind, region: ctx.region, id, action: ctx.action, bakeId, at: Date.now() });
+  const action = params.get('Action') ?? ctx.action;
+  ctx.state.created.push({ kind, region: ctx.region, id, action, bakeId, at: Date.now() });
 }

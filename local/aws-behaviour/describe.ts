@@ -11,7 +11,7 @@ export interface DescribeContext {
   model: Ec2Model;
   accounts: Accounts;
   /** The layer's own records (image lifecycle), when the call came through handleEc2. */
-  state?: Pick<Ec2State, 'lifecycle'>;
+  state?: Pick<Ec2State, 'lifecycle' | 'spot'>;
 }
 
 /**
@@ -45,12 +45,13 @@ interface Spec {
 const specs: Record<string, Spec> = {
   DescribeInstances: {
     stateFilters: ['instance-state-name', 'instance-state-code'],
-    rewrite(root, { region, model }, filters) {
+    rewrite(root, { region, model, state: layer }, filters) {
       for (const set of children(root, 'reservationSet')) {
         for (const reservation of children(set, 'item')) {
           keepItems(child(reservation, 'instancesSet'), (item) => {
             const id = text(child(item, 'instanceId')) ?? '';
             if (model.invisible(region, id)) return false;
+            layer?.spot?.rewriteInstance(region, item);
             const stateElement = child(item, 'instanceState');
             const state = model.instanceState(region, id);
             if (state && stateElement) {

@@ -1,5 +1,5 @@
 import type { Accounts } from './account.js';
-import { create } from './create.js';
+import { create, runInstances } from './create.js';
 import { describe } from './describe.js';
 import { ec2Error, listParam, type Reply, xmlReply } from './ec2-query.js';
 import { ImageLifecycle } from './image-lifecycle.js';
@@ -8,6 +8,7 @@ import { LaunchTemplateVersions } from './launch-templates.js';
 import { type Ec2Model, INSTANCE_STATE_CODES, type InstanceState } from './model.js';
 import type { Profile } from './profiles.js';
 import type { Upstream } from './server.js';
+import { instanceIdsOf, SpotRequests } from './spot.js';
 import { child, escapeXml, parseXml, select, serializeXml, setText, text } from './xml.js';
 
 /** What the layer remembers across EC2 calls besides the model. */
@@ -23,6 +24,8 @@ export interface Ec2State {
   launchTemplates?: LaunchTemplateVersions;
   /** GetInstanceTypesFromInstanceRequirements (moto lacks it), from moto's own type data; made on first use. */
   instanceTypes?: InstanceTypeCatalog;
+  /** Spot requests of Spot launches (moto makes none); made on first use. */
+  spot?: SpotRequests;
 }
 
 export interface CreatedRecord {
@@ -59,7 +62,9 @@ export async function handleEc2(ctx: Ec2Context): Promise<Reply> {
   ctx.state.lifecycle ??= new ImageLifecycle(ctx.upstream);
   ctx.state.launchTemplates ??= new LaunchTemplateVersions(ctx.upstream);
   ctx.state.instanceTypes ??= new InstanceTypeCatalog(ctx.upstream);
+  ctx.state.spot ??= new SpotRequests();
   const modelled =
+    ctx.state.spot.handle(ctx.region, ctx.action, ctx.params) ??
     (await ctx.state.lifecycle.handle(ctx.region, ctx.action, ctx.params)) ??
     (await ctx.state.launchTemplates.handle(ctx.region, ctx.action, ctx.params, ctx.forward)) ??
     (await ctx.state.instanceTypes.handle(ctx.region, ctx.action, ctx.params));
@@ -69,7 +74,7 @@ export async function handleEc2(ctx: Ec2Context): Promise<Reply> {
   const { durations } = ctx.profile();
   switch (ctx.action) {
     case 'StopInstances':
-      return changeInstances(ctx, ['pending'], 'stopping', 'stopped', durations.instanceStop);
+      return stopInstances(ctx, ctx.state.spot, durations.instanceStop);
     case 'StartInstances':
       return changeInstances(
         ctx,
@@ -79,10 +84,7 @@ export async function handleEc2(ctx: Ec2Context): Promise<Reply> {
         durations.instanceLaunch,
       );
     case 'TerminateInstances':
-      return (
-        alreadyTerminated(ctx) ??
-        changeInstances(ctx, [], 'shutting-down', 'terminated', durations.instanceTerminate)
-      );
+      return alreadyTerminated(ctx) ?? terminateInstances(ctx, durations.instanceTerminate);
     case 'ModifyImageAttribute':
       return (await ctx.accounts.shareError(ctx.region, ctx.params)) ?? ctx.forward(ctx.params);
     case 'ModifySnapshotAttribute':
@@ -147,6 +149,26 @@ async function changeInstances(
     setState(child(item, 'previousState'), previous);
   }
   return xmlReply(200, serializeXml(doc));
+}
+
+/** Stops; EC2 refuses a Spot instance that may not stop, and disables the request of one that does. */
+async function stopInstances(ctx: Ec2Context, spot: SpotRequests, awsSeconds: number): Promise<Reply> {
+  const ids = listParam(ctx.params, 'InstanceId');
+  const refused = spot.stopError(ctx.region, ids);
+  if (refused) return refused;
+  const reply = await changeInstances(ctx, ['pending'], 'stopping', 'stopped', awsSeconds);
+  if (reply.status === 200) spot.stopped(ctx.region, ids);
+  return reply;
+}
+
+/** Terminates; a persistent Spot request that was not cancelled launches a new instance (spot.ts). */
+async function terminateInstances(ctx: Ec2Context, awsSeconds: number): Promise<Reply> {
+  const reply = await changeInstances(ctx, [], 'shutting-down', 'terminated', awsSeconds);
+  if (reply.status !== 200) return reply;
+  await ctx.state.spot?.terminated(ctx, listParam(ctx.params, 'InstanceId'), async (params) =>
+    instanceIdsOf(await runInstances(ctx, params, true)),
+  );
+  return reply;
 }
 
 /**

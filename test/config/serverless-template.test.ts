@@ -783,6 +783,21 @@ describe('the functions role', () => {
     }
   });
 
+  it('creates Spot requests only tagged with this stack, and tags them only at launch', () => {
+    const onRequests = statementsAllowing('ec2:RunInstances').filter((s) =>
+      resourcesOf(s).includes('spot-instances-request/'),
+    );
+    const tagging = statementsAllowing('ec2:CreateTags').filter((s) =>
+      resourcesOf(s).includes('spot-instances-request/'),
+    );
+
+    expect(onRequests.length).toBeGreaterThan(0);
+    for (const s of onRequests) expect(s.Condition).toEqual({ StringEquals: OWN_REQUEST });
+    expect(tagging.length).toBeGreaterThan(0);
+    for (const s of tagging)
+      expect(s.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+  });
+
   it('passes only the builder role, only to EC2, and the event forwarding role, only to EventBridge', () => {
     const toEc2 = expect.objectContaining({
       Resource: { 'Fn::GetAtt': ['BuilderRole', 'Arn'] },
@@ -853,8 +868,15 @@ describe('the functions role', () => {
  * What each function calls, read from its code (functions/<name>/, the lib modules it imports):
  * its role allows exactly these actions, besides writing its own logs.
  */
-const DESCRIBE_FOR_CLEANUP = ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeSnapshots'];
+const DESCRIBE_FOR_CLEANUP = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeImages',
+  'ec2:DescribeSnapshots',
+  'ec2:DescribeSpotInstanceRequests',
+];
 const REMOVE = [
+  // A Spot builder's persistent request, cancelled before its instance is terminated.
+  'ec2:CancelSpotInstanceRequests',
   'ec2:TerminateInstances',
   'ec2:DisableImageDeregistrationProtection',
   'ec2:DeregisterImage',
@@ -920,7 +942,12 @@ const ROLE_ACTIONS: Record<string, string[]> = {
     'ec2:ModifyLaunchTemplate',
     'ec2:DeleteLaunchTemplateVersions',
   ],
-  terminateBuilder: ['ec2:DescribeInstances', 'ec2:TerminateInstances'],
+  terminateBuilder: [
+    'ec2:DescribeInstances',
+    'ec2:DescribeSpotInstanceRequests',
+    'ec2:CancelSpotInstanceRequests',
+    'ec2:TerminateInstances',
+  ],
   launchTest: ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole', ...EC2_USES_KEYS],
   terminateTest: ['ec2:TerminateInstances', 'ec2:CreateTags'],
   cleanup: [...DESCRIBE_FOR_CLEANUP, ...REMOVE, 'states:StopExecution'],
@@ -973,6 +1000,7 @@ const LOG_ACTIONS = [
 ];
 /** Actions that change or destroy an existing resource: each only on what carries this stack's tag. */
 const ON_OWN_RESOURCES = [
+  'ec2:CancelSpotInstanceRequests',
   'ec2:StopInstances',
   'ec2:TerminateInstances',
   'ec2:GetConsoleOutput',

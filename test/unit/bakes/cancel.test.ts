@@ -172,6 +172,23 @@ describe('cancelBake', () => {
       regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
     });
   });
+
+  it("has the cleanup cancel a Spot bake's requests before terminating (builder.spot in the recipe)", async () => {
+    // Prepare: the recipe of an execution started before ResolveRecipe kept it in the input.
+    const fetched = runningAtWaitForBuilder();
+    fetched.execution.input = JSON.stringify({
+      bakeId: BAKE_ID,
+      recipe: { distribution: { regions: [] }, builder: { instanceType: 'm7i.large', spot: {} } },
+    });
+    fetched.events = fetched.events.filter((e) => e.stateExitedEventDetails?.name !== 'ResolveRecipe');
+    const { d } = deps(fetched);
+
+    // Act
+    await cancelBake({ bakeId: BAKE_ID }, d);
+
+    // Assess
+    expect(d.cleanup).toHaveBeenCalledWith({ bakeId: BAKE_ID, regions: ['us-east-1'], spot: true });
+  });
 });
 
 describe('cancelBake, for a request with several architectures', () => {

@@ -1,7 +1,9 @@
 import {
+  CancelSpotInstanceRequestsCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeSpotInstanceRequestsCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -105,6 +107,49 @@ function givenHistory(fetched: FetchedBake) {
 }
 
 describe('cleanupEnded, for an execution stopped by hand (console or StopExecution)', () => {
+  it("cancels a Spot bake's requests, by tag, before terminating its builder (builder.spot in the recipe)", async () => {
+    // Prepare: the recipe ResolveRecipe loaded asks for Spot.
+    const fetched = history('ABORTED');
+    for (const e of fetched.events) {
+      const d = e.stateExitedEventDetails;
+      if (d?.name !== 'ResolveRecipe' || !d.output) continue;
+      const output = JSON.parse(d.output);
+      d.output = JSON.stringify({
+        ...output,
+        recipe: { ...output.recipe, builder: { ...output.recipe.builder, spot: {} } },
+      });
+    }
+    givenHistory(fetched);
+    const home = ec2.mock('us-east-1');
+    home.on(DescribeSpotInstanceRequestsCommand).resolves({
+      SpotInstanceRequests: [{ SpotInstanceRequestId: 'sir-0000000c' }],
+    });
+
+    // Act
+    await cleanupEnded(ended({ input: JSON.stringify({ bakeId: BAKE_ID, recipeName: 'web' }) }), deps());
+
+    // Assess
+    const order = home.calls().map((c) => (c.args[0] as object).constructor.name);
+    expect(home).toHaveReceivedCommandWith(CancelSpotInstanceRequestsCommand, {
+      SpotInstanceRequestIds: ['sir-0000000c'],
+    });
+    expect(order.indexOf('CancelSpotInstanceRequestsCommand')).toBeLessThan(
+      order.indexOf('TerminateInstancesCommand'),
+    );
+  });
+
+  it('makes no Spot call for a recipe without builder.spot', async () => {
+    // Prepare
+    givenHistory(history('ABORTED'));
+
+    // Act
+    await cleanupEnded(ended(), deps());
+
+    // Assess
+    for (const region of REGIONS)
+      expect(ec2.mock(region), region).not.toHaveReceivedCommand(DescribeSpotInstanceRequestsCommand);
+  });
+
   it('removes what the bake created and publishes Bake Failed saying it was aborted, where, and what was removed', async () => {
     // Prepare
     givenHistory(history('ABORTED'));

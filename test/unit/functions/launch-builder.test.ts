@@ -395,3 +395,144 @@ describe('launchBuilder: capacity fallback', () => {
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
   });
 });
+
+describe('launchBuilder: Spot with on-demand fallback (builder.spot)', () => {
+  const refusal = (code: string) => Object.assign(new Error(`${code} on Spot`), { name: code });
+  const candidates = context({ instanceTypes: ['m7i.large', 'm6i.large'] });
+  const spotRecipe = (spot: Record<string, unknown> = {}) =>
+    recipe({ builder: { instanceType: 'm7i.large', spot } });
+  const tries = () =>
+    ec2Mock
+      .commandCalls(RunInstancesCommand)
+      .map((c) => [
+        c.args[0].input.InstanceType,
+        c.args[0].input.InstanceMarketOptions?.MarketType ?? 'on-demand',
+      ]);
+
+  function refuseSpot(code: string) {
+    ec2Mock
+      .on(RunInstancesCommand, { InstanceMarketOptions: { MarketType: 'spot' } }, false)
+      .rejects(refusal(code));
+  }
+
+  it('launches on a persistent Spot request that stops on interruption, tagged like the builder, and reports spot', async () => {
+    // Act
+    const result = await launchBuilder(
+      { recipe: spotRecipe({ maxPrice: '0.05' }), context: context() },
+      deps,
+    );
+
+    // Assess
+    expect(result).toMatchObject({
+      instanceId: 'i-0builder00000001',
+      instanceType: 'm7i.large',
+      market: 'spot',
+    });
+    expect(result.attempts).toBeUndefined();
+    const input = ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input;
+    expect(input?.InstanceMarketOptions).toEqual({
+      MarketType: 'spot',
+      SpotOptions: { SpotInstanceType: 'persistent', InstanceInterruptionBehavior: 'stop', MaxPrice: '0.05' },
+    });
+    expect(input?.InstanceInitiatedShutdownBehavior).toBe('stop');
+    const specs = input?.TagSpecifications ?? [];
+    expect(specs.map((s) => s.ResourceType)).toEqual(['instance', 'volume', 'spot-instances-request']);
+    expect(specs[2]?.Tags).toEqual(specs[0]?.Tags);
+  });
+
+  it('leaves MaxPrice to EC2 (the on-demand price) when the recipe names none', async () => {
+    // Act
+    await launchBuilder({ recipe: spotRecipe(), context: context() }, deps);
+
+    // Assess
+    const input = ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input;
+    expect(input?.InstanceMarketOptions?.SpotOptions).toEqual({
+      SpotInstanceType: 'persistent',
+      InstanceInterruptionBehavior: 'stop',
+    });
+  });
+
+  it.each([
+    'InsufficientInstanceCapacity',
+    'InsufficientCapacity',
+    'UnfulfillableCapacity',
+    'SpotMaxPriceTooLow',
+    'MaxSpotInstanceCountExceeded',
+  ])('falls back to on-demand of the same type when EC2 refuses Spot with %s, and says why', async (code) => {
+    // Prepare
+    refuseSpot(code);
+
+    // Act
+    const result = await launchBuilder({ recipe: spotRecipe(), context: candidates }, deps);
+
+    // Assess
+    expect(result).toMatchObject({ instanceType: 'm7i.large', market: 'on-demand' });
+    expect(result.attempts).toEqual([
+      { instanceType: 'm7i.large', market: 'spot', error: code, message: `${code} on Spot` },
+    ]);
+    expect(tries()).toEqual([
+      ['m7i.large', 'spot'],
+      ['m7i.large', 'on-demand'],
+    ]);
+  });
+
+  it('gives the Spot and on-demand launches of a type their own ClientTokens, the same on a retry', async () => {
+    // Prepare
+    refuseSpot('InsufficientInstanceCapacity');
+
+    // Act
+    await launchBuilder({ recipe: spotRecipe(), context: candidates }, deps);
+    const first = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.ClientToken);
+    ec2Mock.resetHistory();
+    await launchBuilder({ recipe: spotRecipe(), context: candidates }, deps);
+    const retried = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.ClientToken);
+
+    // Assess
+    expect(new Set(first).size).toBe(2);
+    expect(retried).toEqual(first);
+  });
+
+  it('tries the next candidate on Spot when the recipe forbids on-demand, and fails with every refusal', async () => {
+    // Prepare
+    refuseSpot('SpotMaxPriceTooLow');
+
+    // Act
+    const error = await launchBuilder(
+      { recipe: spotRecipe({ fallbackToOnDemand: false, maxPrice: '0.001' }), context: candidates },
+      deps,
+    ).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'BuilderCapacityError',
+      message:
+        'EC2 refused every candidate type: m7i.large on Spot (SpotMaxPriceTooLow), m6i.large on Spot (SpotMaxPriceTooLow)',
+    });
+    expect(tries()).toEqual([
+      ['m7i.large', 'spot'],
+      ['m6i.large', 'spot'],
+    ]);
+  });
+
+  it('does not fall back for an error on-demand would meet too', async () => {
+    // Prepare
+    refuseSpot('UnauthorizedOperation');
+
+    // Act / Assess
+    await expect(launchBuilder({ recipe: spotRecipe(), context: candidates }, deps)).rejects.toMatchObject({
+      name: 'UnauthorizedOperation',
+    });
+    expect(tries()).toEqual([['m7i.large', 'spot']]);
+  });
+
+  it('launches on-demand only without builder.spot, where a Spot error code is no capacity refusal', async () => {
+    // Prepare: without builder.spot a Spot error code is not a capacity refusal.
+    ec2Mock.on(RunInstancesCommand).rejects(refusal('SpotMaxPriceTooLow'));
+
+    // Act / Assess
+    await expect(launchBuilder({ recipe: recipe(), context: candidates }, deps)).rejects.toMatchObject({
+      name: 'SpotMaxPriceTooLow',
+    });
+    expect(tries()).toEqual([['m7i.large', 'on-demand']]);
+  });
+});
