@@ -172,6 +172,16 @@ function statementsFor({ stack, stateMachineArn, executionsArn, busArn }) {
       ),
       // builder.spot: the persistent Spot request RunInstances creates, tagged with this stack.
       allow('LaunchOwnSpotRequests', ['ec2:RunInstances'], SPOT_REQUEST, ownRequest),
+      // The first Spot launch in a fresh account creates EC2 Spot's service-linked role, with the
+      // caller's permission (AuthFailure.ServiceLinkedRoleCreationNotPermitted otherwise): only that role.
+      allow(
+        'CreateSpotServiceLinkedRole',
+        ['iam:CreateServiceLinkedRole'],
+        sub(
+          'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot',
+        ),
+        { StringEquals: { 'iam:AWSServiceName': 'spot.amazonaws.com' } },
+      ),
       tagAtCreation('TagAtLaunch', 'RunInstances', [INSTANCE, VOLUME, SPOT_REQUEST]),
       ...ec2UsesKeys,
     ],

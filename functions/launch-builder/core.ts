@@ -185,6 +185,9 @@ export const CAPACITY_ERRORS: ReadonlySet<string> = new Set([
  * Spot quotas.
  */
 export const SPOT_ERRORS: ReadonlySet<string> = new Set([
+  // A fresh account whose Spot service-linked role could not be created (the role may create it,
+  // scripts/function-roles.cjs; an SCP may still forbid it): on-demand still works.
+  'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
   'InsufficientCapacity',
   'UnfulfillableCapacity',
   'SpotMaxPriceTooLow',

@@ -458,6 +458,8 @@ describe('launchBuilder: Spot with on-demand fallback (builder.spot)', () => {
     'UnfulfillableCapacity',
     'SpotMaxPriceTooLow',
     'MaxSpotInstanceCountExceeded',
+    // A fresh account where the Spot service-linked role could not be created (an SCP, say).
+    'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
   ])('falls back to on-demand of the same type when EC2 refuses Spot with %s, and says why', async (code) => {
     // Prepare
     refuseSpot(code);
