@@ -3,6 +3,7 @@ import { clientToken } from '../../lib/aws/client-token.js';
 import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { wrapUserData } from '../../lib/bootstrap/wrapper.js';
 import { BuilderCapacityError } from '../../lib/errors.js';
+import { reportingInstance } from '../../lib/launch/reporting-instance.js';
 import type { Recipe } from '../../lib/recipe/schema.js';
 import type { BakeContext, BaseImage, LaunchAttempt, ResolvedRecipe } from '../../lib/state.js';
 import { lineageTags, TAG } from '../../lib/tags.js';
@@ -47,14 +48,7 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
     secrets: recipe.bootstrap.secrets,
     bakeId: context.bakeId,
   });
-  const groups = builder.securityGroupIds ?? (deps.securityGroupId ? [deps.securityGroupId] : undefined);
-  const profile = builder.instanceProfile ?? deps.instanceProfile;
-  // ResolveRecipe chose the subnet and checked it can reach the EC2 API; an execution started
-  // before it did so carries no decision, and gets the recipe's values as they were meant then.
-  const network = context.network ?? {
-    subnetId: builder.subnetId,
-    publicIp: builder.associatePublicIp === true,
-  };
+  const common = reportingInstance(builder, context, userData, tags, deps);
   const spot = builder.spot;
   const launch = (instanceType: string, market: Market, first: boolean) =>
     deps.ec2.send(
@@ -71,9 +65,7 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
           first && market === 'on-demand'
             ? clientToken('launch', context.bakeId)
             : clientToken('launch', context.bakeId, instanceType, market),
-        UserData: Buffer.from(userData, 'utf8').toString('base64'),
-        IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
-        InstanceInitiatedShutdownBehavior: 'stop',
+        ...common,
         // The builder must stop to be imaged, and EC2 stops a Spot instance only when its request is
         // persistent and interruption means stop. A persistent request relaunches an instance
         // whose instance is terminated, so every path that terminates a builder cancels the
@@ -90,20 +82,9 @@ export async function launchBuilder({ recipe, context }: LaunchInput, deps: Laun
               },
             }
           : {}),
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
-        NetworkInterfaces: [
-          {
-            DeviceIndex: 0,
-            SubnetId: network.subnetId,
-            Groups: groups,
-            AssociatePublicIpAddress: network.publicIp,
-            DeleteOnTermination: true,
-          },
-        ],
         BlockDeviceMappings: blockDeviceMappings(builder.volumes, context.base, context.buildKmsKeyId),
         TagSpecifications: [
-          { ResourceType: 'instance', Tags: tags },
-          { ResourceType: 'volume', Tags: tags },
+          ...(common.TagSpecifications ?? []),
           ...(market === 'spot' ? [{ ResourceType: 'spot-instances-request' as const, Tags: tags }] : []),
         ],
       }),

@@ -2,6 +2,7 @@ import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { clientToken } from '../../lib/aws/client-token.js';
 import type { Ec2Send } from '../../lib/aws/ec2.js';
 import { wrapUserData } from '../../lib/bootstrap/wrapper.js';
+import { reportingInstance } from '../../lib/launch/reporting-instance.js';
 import type { BakeContext, ResolvedRecipe, TestTarget } from '../../lib/state.js';
 import { lineageTags, TAG } from '../../lib/tags.js';
 
@@ -47,12 +48,6 @@ export async function launchTest(input: LaunchTestInput, deps: LaunchTestDeps) {
     script: recipe.test.script,
     bakeId: context.bakeId,
   });
-  const groups = builder.securityGroupIds ?? (deps.securityGroupId ? [deps.securityGroupId] : undefined);
-  const profile = builder.instanceProfile ?? deps.instanceProfile;
-  const network = context.network ?? {
-    subnetId: builder.subnetId,
-    publicIp: builder.associatePublicIp === true,
-  };
   try {
     const { Instances = [] } = await deps.ec2.send(
       new RunInstancesCommand({
@@ -62,23 +57,7 @@ export async function launchTest(input: LaunchTestInput, deps: LaunchTestDeps) {
         MaxCount: 1,
         // One token per bake and type: a retried invocation gets the first instance back.
         ClientToken: clientToken('test', context.bakeId, instanceType),
-        UserData: Buffer.from(userData, 'utf8').toString('base64'),
-        IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
-        InstanceInitiatedShutdownBehavior: 'stop',
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
-        NetworkInterfaces: [
-          {
-            DeviceIndex: 0,
-            SubnetId: network.subnetId,
-            Groups: groups,
-            AssociatePublicIpAddress: network.publicIp,
-            DeleteOnTermination: true,
-          },
-        ],
-        TagSpecifications: [
-          { ResourceType: 'instance', Tags: tags },
-          { ResourceType: 'volume', Tags: tags },
-        ],
+        ...reportingInstance(builder, context, userData, tags, deps),
       }),
     );
     const instanceId = Instances[0]?.InstanceId;

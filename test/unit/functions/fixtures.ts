@@ -1,4 +1,6 @@
 import { EC2Client, type Tag } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RecipeInput } from '../../../lib/recipe/schema.js';
 import {
@@ -78,4 +80,18 @@ export function regionalEc2(regions: readonly string[]) {
     return m;
   };
   return { ec2, mock };
+}
+
+/**
+ * ResolveRecipe's dependencies for unit tests: clients in the build region (their commands are
+ * answered by the test's aws-sdk-client-mock of EC2Client and SSMClient) and KMS in any region.
+ */
+export function resolveDeps() {
+  return {
+    ec2: new EC2Client({ region: BUILD_REGION }),
+    ssm: new SSMClient({ region: BUILD_REGION }),
+    kms: (region: string) => new KMSClient({ region }),
+    region: BUILD_REGION,
+    now,
+  };
 }

@@ -7,24 +7,17 @@ import {
   DescribeVpcEndpointsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveRecipe } from '../../../functions/resolve-recipe/core.js';
 import { RecipeInvalidError } from '../../../lib/errors.js';
 import type { RecipeInput } from '../../../lib/recipe/schema.js';
-import { BAKE_ID, BUILD_REGION, now, recipe } from './fixtures.js';
+import { BAKE_ID, recipe, resolveDeps } from './fixtures.js';
 
 const ec2Mock = mockClient(EC2Client);
 const ssmMock = mockClient(SSMClient);
-const deps = {
-  ec2: new EC2Client({ region: BUILD_REGION }),
-  ssm: new SSMClient({ region: BUILD_REGION }),
-  kms: (region: string) => new KMSClient({ region }),
-  region: BUILD_REGION,
-  now,
-};
+const deps = resolveDeps();
 const PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-';
 const AMI = { x86_64: 'ami-0aaaaaaaaaaaaaaa1', arm64: 'ami-0bbbbbbbbbbbbbbb2' } as const;
 

@@ -7,24 +7,16 @@ import {
   DescribeVpcEndpointsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveRecipe } from '../../../functions/resolve-recipe/core.js';
 import { RecipeInvalidError } from '../../../lib/errors.js';
-import { BAKE_ID, BUILD_REGION, now, recipe } from './fixtures.js';
+import { BAKE_ID, recipe, resolveDeps } from './fixtures.js';
 
 /** ResolveRecipe with a recipe's `test` block: what TestOrNot and TestImage read from the context. */
 
 const ec2Mock = mockClient(EC2Client);
-const deps = {
-  ec2: new EC2Client({ region: BUILD_REGION }),
-  ssm: new SSMClient({ region: BUILD_REGION }),
-  kms: (region: string) => new KMSClient({ region }),
-  region: BUILD_REGION,
-  now,
-};
+const deps = resolveDeps();
 
 function offers(type: string, architectures: ('x86_64' | 'arm64')[]) {
   ec2Mock.on(DescribeInstanceTypesCommand, { InstanceTypes: [type as never] }).resolves({

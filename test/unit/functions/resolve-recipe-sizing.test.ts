@@ -9,24 +9,16 @@ import {
   GetInstanceTypesFromInstanceRequirementsCommand,
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cheapestFirst } from '../../../functions/resolve-recipe/candidates.js';
 import { resolveRecipe } from '../../../functions/resolve-recipe/core.js';
 import type { RecipeInput } from '../../../lib/recipe/schema.js';
-import { BAKE_ID, BUILD_REGION, now, recipe } from './fixtures.js';
+import { BAKE_ID, recipe, resolveDeps } from './fixtures.js';
 
 const ec2Mock = mockClient(EC2Client);
-const deps = {
-  ec2: new EC2Client({ region: BUILD_REGION }),
-  ssm: new SSMClient({ region: BUILD_REGION }),
-  kms: (region: string) => new KMSClient({ region }),
-  region: BUILD_REGION,
-  now,
-};
+const deps = resolveDeps();
 
 /** A type as DescribeInstanceTypes describes it, with what the order reads. */
 function info(
